@@ -1,0 +1,132 @@
+/**
+ * Score-CAM (spec §2) in its three named variants. One forward pass per channel, batched; the
+ * masks are built on the device one batch at a time, so at most `batchSize` masked images
+ * exist at once. Channels whose mask is all zeros all give x ⊙ 0 = x_b, so they share the one
+ * baseline pass the session computes anyway.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { normalizeMap } from '../maps';
+import { throwIfAborted } from '../errors';
+import { reluUpsample } from './gradient';
+import { softmaxAt, type RegionCamMethod, type RegionContext, type RegionResult, type ScoreCamVariant } from './region';
+
+/** Masks H_k for a batch of channels, [b, H, W, 1], per variant. */
+function buildMasks(A: tf.Tensor4D, channels: number[], size: [number, number], variant: ScoreCamVariant): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [, h, w] = A.shape;
+    const idx = tf.tensor1d(channels, 'int32');
+    const Ak = tf.reshape(tf.transpose(tf.gather(tf.reshape(A, [h, w, -1]), idx, 2), [2, 0, 1]), [channels.length, h, w, 1]) as tf.Tensor4D;
+    if (variant === 'xplain') {
+      // H_k = Up(N(A_k)) with N's 1e-8 in the denominator
+      const mn = tf.min(Ak, [1, 2, 3], true);
+      const mx = tf.max(Ak, [1, 2, 3], true);
+      const n = tf.div(tf.sub(Ak, mn), tf.add(tf.sub(mx, mn), 1e-8)) as tf.Tensor4D;
+      return tf.image.resizeBilinear(n, size, false, true);
+    }
+    // H_k = N(Up(A_k)); these channels are non-constant so max − min > 0
+    const U = tf.image.resizeBilinear(Ak, size, false, true);
+    const shifted = tf.sub(U, tf.min(U, [1, 2, 3], true));
+    return tf.div(shifted, tf.max(shifted, [1, 2, 3], true)) as tf.Tensor4D;
+  });
+}
+
+/** The score s_k of one batch of masked inputs: logit (reference) or probability. */
+function scoreBatch(ctx: RegionContext, masks: tf.Tensor4D, variant: ScoreCamVariant): tf.Tensor1D {
+  return tf.tidy(() => {
+    const z = ctx.logits(tf.mul(ctx.x, masks) as tf.Tensor4D);
+    const s = variant === 'reference' ? z : tf.softmax(z);
+    return tf.reshape(tf.slice(s, [0, ctx.classIndex], [-1, 1]), [-1]) as tf.Tensor1D;
+  });
+}
+
+/** Combination weights per channel from the scores (and which channels take part). */
+function channelWeights(scores: Float32Array, used: boolean[], variant: ScoreCamVariant): Float32Array {
+  const w = new Float32Array(scores.length);
+  if (variant === 'reference') {
+    // softmax across channels of the raw logits (max-shifted, as the reference code)
+    let m = -Infinity;
+    for (let k = 0; k < scores.length; k++) if (used[k] && scores[k] > m) m = scores[k];
+    let sum = 0;
+    for (let k = 0; k < scores.length; k++) if (used[k]) sum += Math.exp(scores[k] - m);
+    for (let k = 0; k < scores.length; k++) w[k] = used[k] ? Math.exp(scores[k] - m) / sum : 0;
+  } else {
+    for (let k = 0; k < scores.length; k++) w[k] = used[k] ? scores[k] : 0;
+  }
+  return w;
+}
+
+/** L_r from weights: Σ_k w_k U_k = Up(Σ_k w_k A_k) since Up is linear (xplain: Σ_k w_k Up(N(A_k))). */
+async function combine(A: tf.Tensor4D, weights: Float32Array, size: [number, number], variant: ScoreCamVariant): Promise<Float32Array> {
+  const sal = tf.tidy(() => {
+    const [, h, w, K] = A.shape;
+    let maps = tf.reshape(A, [h, w, K]);
+    if (variant === 'xplain') {
+      const mn = tf.min(maps, [0, 1], true);
+      const mx = tf.max(maps, [0, 1], true);
+      maps = tf.div(tf.sub(maps, mn), tf.add(tf.sub(mx, mn), 1e-8));
+    }
+    return tf.sum(tf.mul(maps, tf.tensor1d(weights)), -1) as tf.Tensor2D;
+  });
+  const up = await reluUpsample(sal, size);
+  sal.dispose();
+  return normalizeMap(up, variant === 'xplain' ? 'xplain' : 'reference');
+}
+
+export async function scoreCamRun(ctx: RegionContext, variant: ScoreCamVariant): Promise<RegionResult> {
+  const { A, inputSize } = ctx;
+  const K = A.shape[3];
+  const [mins, maxs] = await Promise.all(
+    tf.tidy(() => [tf.min(A, [0, 1, 2]), tf.max(A, [0, 1, 2])]).map(async (t) => {
+      const d = await t.data();
+      t.dispose();
+      return d;
+    }),
+  );
+  const constant = Array.from({ length: K }, (_, k) => !(maxs[k] > mins[k]));
+  const order = ctx.channelOrder ?? Array.from({ length: K }, (_, k) => k);
+  const active = order.filter((k) => !constant[k]);
+  const nConstant = K - active.length;
+  const scores = new Float32Array(K);
+  const scored = new Array<boolean>(K).fill(false);
+  // Channels that take part in the sum: the original code skips constant ones.
+  const used = constant.map((c) => !(c && variant === 'original'));
+  let forwardPasses = 0;
+
+  if (nConstant > 0 && variant !== 'original') {
+    const zb = await ctx.baselineLogits();
+    const sb = variant === 'reference' ? zb[ctx.classIndex] : softmaxAt(zb, ctx.classIndex);
+    for (let k = 0; k < K; k++) if (constant[k]) {
+      scores[k] = sb;
+      scored[k] = true;
+    }
+    forwardPasses += 1;
+  }
+
+  const partial = () => combine(A, channelWeights(scores, used.map((u, k) => u && scored[k]), variant), inputSize, variant);
+  const B = Math.max(1, Math.floor(ctx.batchSize));
+  for (let start = 0; start < active.length; start += B) {
+    throwIfAborted(ctx.signal);
+    const channels = active.slice(start, start + B);
+    const s = tf.tidy(() => {
+      const masks = buildMasks(A, channels, inputSize, variant);
+      return scoreBatch(ctx, masks, variant);
+    });
+    const values = await s.data();
+    s.dispose();
+    channels.forEach((k, i) => {
+      scores[k] = values[i];
+      scored[k] = true;
+    });
+    forwardPasses += channels.length;
+    ctx.onProgress?.({ done: Math.min(start + B, active.length), total: active.length, partial });
+  }
+  throwIfAborted(ctx.signal);
+  const map = await combine(A, channelWeights(scores, used, variant), inputSize, variant);
+  return { map, scores, forwardPasses, constantChannels: nConstant };
+}
+
+export const scoreCam: RegionCamMethod = {
+  id: 'scorecam',
+  label: 'Score-CAM',
+  run: scoreCamRun,
+};

@@ -1,0 +1,297 @@
+/**
+ * One image on one model at one layer, with caches so that parameter changes cost only what the
+ * spec says: activations, logits, baseline, gradients per class and region maps are kept;
+ * changing θ re-runs two batch-1 forward passes (β_g, β_dr); changing τ runs none.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { CamModel, ModelSplit } from './model/camModel';
+import { GRADIENT_METHODS, reluUpsample, type GradientMethodId } from './methods/gradient';
+import { REGION_METHODS } from './methods/registry';
+import { softmaxAt, type RegionMethodId, type RegionProgress, type RegionResult, type ScoreCamVariant } from './methods/region';
+import { combineStage, fuseStage, type CombinedStage, type FusionParams, type FusionResult, type Probe } from './fusion';
+import { isConstant, mapStats, normalizeMap, type Variant } from './maps';
+import { CamError } from './errors';
+
+export interface Prediction {
+  index: number;
+  label: string;
+  probability: number;
+  logit: number;
+}
+
+export interface GradientMapResult {
+  method: GradientMethodId;
+  map: Float32Array;
+  /** The ReLU'd map was all zero before normalisation. */
+  allZero: boolean;
+  warnings: string[];
+}
+
+export interface RegionRunOptions {
+  method?: RegionMethodId;
+  variant?: ScoreCamVariant;
+  batchSize?: number;
+  signal?: AbortSignal;
+  onProgress?(p: RegionProgress): void;
+  /** Score channels in order of decreasing Grad-CAM weight (partial maps look right early). */
+  orderByGradient?: boolean;
+}
+
+export interface FusionRunOptions extends RegionRunOptions {
+  gradientMethod?: GradientMethodId;
+}
+
+export class ExplanationSession {
+  readonly inputSize: [number, number];
+  /** Logits and probabilities of the unmasked image. */
+  readonly logits: Float32Array;
+  readonly probabilities: Float32Array;
+  /** Forward passes run by this session, counted per input image (a batch of B counts B). */
+  forwardPasses = 0;
+  private baseline?: Promise<Float32Array>;
+  private readonly grads = new Map<number, tf.Tensor4D>();
+  private readonly gradMapCache = new Map<string, Promise<GradientMapResult>>();
+  private readonly regionCache = new Map<string, Promise<RegionResult>>();
+  private readonly probCache = new Map<Float32Array, number>();
+  private readonly stageCache = new Map<string, Promise<CombinedStage>>();
+  private disposed = false;
+
+  private constructor(
+    readonly model: CamModel,
+    readonly split: ModelSplit,
+    /** [1, H, W, 3] in model input space */
+    readonly x: tf.Tensor4D,
+    readonly A: tf.Tensor4D,
+    private readonly extras: tf.Tensor[],
+    logits: Float32Array,
+  ) {
+    this.inputSize = model.inputSize;
+    this.logits = logits;
+    const probs = new Float32Array(logits.length);
+    for (let i = 0; i < logits.length; i++) probs[i] = softmaxAt(logits, i);
+    this.probabilities = probs;
+  }
+
+  /** `input`: H×W×3 float32 in the model's input space (see image.ts). */
+  static async create(model: CamModel, input: Float32Array, layer?: string): Promise<ExplanationSession> {
+    const [H, W] = model.inputSize;
+    if (input.length !== H * W * 3) throw new CamError(`Input has ${input.length} values, the model needs ${H}×${W}×3`);
+    for (let i = 0; i < input.length; i++) if (!Number.isFinite(input[i])) throw new CamError('The input image contains NaN or infinite values', 'non-finite');
+    const split = model.split(layer);
+    const x = tf.tensor4d(input, [1, H, W, 3]);
+    const { A, extras } = split.features(x);
+    const z = split.head(A, extras);
+    const logits = (await z.data()) as Float32Array;
+    z.dispose();
+    if (logits.some((v) => !Number.isFinite(v))) {
+      x.dispose();
+      A.dispose();
+      extras.forEach((e) => e.dispose());
+      throw new CamError('The model produced NaN or infinite scores for this image (a broken model or weights?)', 'non-finite');
+    }
+    const s = new ExplanationSession(model, split, x, A, extras, Float32Array.from(logits));
+    s.forwardPasses = 1;
+    return s;
+  }
+
+  get layer(): string {
+    return this.split.layer.name;
+  }
+
+  get predictedClass(): number {
+    let best = 0;
+    for (let i = 1; i < this.logits.length; i++) if (this.logits[i] > this.logits[best]) best = i;
+    return best;
+  }
+
+  topK(k = 5): Prediction[] {
+    return Array.from(this.probabilities, (p, i) => ({ index: i, probability: p }))
+      .sort((a, b) => b.probability - a.probability || a.index - b.index)
+      .slice(0, k)
+      .map(({ index, probability }) => ({ index, probability, label: this.model.label(index), logit: this.logits[index] }));
+  }
+
+  checkClass(c: number): void {
+    if (!Number.isInteger(c) || c < 0 || c >= this.model.numClasses) {
+      throw new CamError(`Class index ${c} is out of range: the model has classes 0–${this.model.numClasses - 1}`, 'class-range');
+    }
+  }
+
+  /** z(x_b), x_b = 0 in input space: one forward pass per image. */
+  baselineLogits(): Promise<Float32Array> {
+    this.baseline ??= (async () => {
+      const z = tf.tidy(() => this.model.logits(tf.zerosLike(this.x)));
+      this.forwardPasses++;
+      const d = Float32Array.from(await z.data());
+      z.dispose();
+      return d;
+    })();
+    return this.baseline;
+  }
+
+  async baselineProbability(c: number): Promise<number> {
+    return softmaxAt(await this.baselineLogits(), c);
+  }
+
+  /** ∂z_c/∂A, cached per class. */
+  gradients(c: number): tf.Tensor4D {
+    this.checkClass(c);
+    this.assertLive();
+    let g = this.grads.get(c);
+    if (!g) {
+      const { split, extras } = this;
+      g = tf.tidy(() => {
+        const f = (a: tf.Tensor) => tf.sum(tf.slice(split.head(a as tf.Tensor4D, extras), [0, c], [1, 1]));
+        return tf.grad(f)(this.A) as tf.Tensor4D;
+      });
+      // keep a few classes; clicking through the top-5 should not recompute
+      if (this.grads.size >= 5) {
+        const [oldest, t] = this.grads.entries().next().value!;
+        t.dispose();
+        this.grads.delete(oldest);
+      }
+      this.grads.set(c, g);
+    }
+    return g;
+  }
+
+  /** A gradient-family map, cached per (class, method, variant). */
+  gradientMap(c: number, method: GradientMethodId = 'gradcam', variant: Variant = 'reference'): Promise<GradientMapResult> {
+    const key = `${c}|${method}|${variant}`;
+    let hit = this.gradMapCache.get(key);
+    if (!hit) {
+      hit = this.computeGradientMap(c, method, variant);
+      hit.catch(() => this.gradMapCache.delete(key));
+      this.gradMapCache.set(key, hit);
+    }
+    return hit;
+  }
+
+  private async computeGradientMap(c: number, method: GradientMethodId, variant: Variant): Promise<GradientMapResult> {
+    const impl = GRADIENT_METHODS[method];
+    if (!impl) throw new CamError(`Unknown gradient method "${method}"`);
+    const g = this.gradients(c);
+    const sal = tf.tidy(() => {
+      const [, h, w, K] = this.A.shape;
+      return impl.saliency(tf.reshape(this.A, [h, w, K]) as tf.Tensor3D, tf.reshape(g, [h, w, K]) as tf.Tensor3D);
+    });
+    const up = await reluUpsample(sal, this.inputSize);
+    sal.dispose();
+    const stats = mapStats(up);
+    const warnings: string[] = [];
+    if (stats.nonFinite > 0) throw new CamError(`${impl.label} produced ${stats.nonFinite} NaN or infinite values`, 'non-finite');
+    const allZero = !(stats.max > 0);
+    if (allZero) warnings.push(`${impl.label} is all zero: all evidence is negative for this class at this layer.`);
+    else if (isConstant(up)) warnings.push(`${impl.label} is constant.`);
+    return { method, map: normalizeMap(up, variant), allZero, warnings };
+  }
+
+  /** Channel order by decreasing |Grad-CAM weight|, for early partial maps. */
+  private gradientChannelOrder(c: number): number[] {
+    const alpha = tf.tidy(() => tf.mean(this.gradients(c), [0, 1, 2]));
+    const a = alpha.dataSync();
+    alpha.dispose();
+    return Array.from(a, (v, k) => ({ v: Math.abs(v), k }))
+      .sort((p, q) => q.v - p.v || p.k - q.k)
+      .map((e) => e.k);
+  }
+
+  /** The region map (Score-CAM by default), cached per (class, method, variant). */
+  regionMap(c: number, opts: RegionRunOptions = {}): Promise<RegionResult> {
+    this.checkClass(c);
+    this.assertLive();
+    const method = opts.method ?? 'scorecam';
+    const variant = opts.variant ?? 'reference';
+    const impl = REGION_METHODS[method];
+    if (!impl) throw new CamError(`Unknown region method "${method}"`);
+    const key = `${c}|${method}|${variant}`;
+    const cached = this.regionCache.get(key);
+    if (cached) return cached;
+    const run = (async () => {
+      const result = await impl.run(
+        {
+          x: this.x,
+          A: this.A,
+          classIndex: c,
+          inputSize: this.inputSize,
+          logits: (x) => this.model.logits(x),
+          head: (A) => this.split.head(A, this.extras),
+          baselineLogits: () => this.baselineLogits(),
+          imageLogits: this.logits,
+          gradients: async () => this.gradients(c),
+          batchSize: opts.batchSize ?? 32,
+          channelOrder: opts.orderByGradient ? this.gradientChannelOrder(c) : undefined,
+          signal: opts.signal,
+          onProgress: opts.onProgress,
+        },
+        variant,
+      );
+      const stats = mapStats(result.map);
+      if (stats.nonFinite > 0) throw new CamError(`${impl.label} produced NaN or infinite values`, 'non-finite');
+      // the shared baseline pass is counted by baselineLogits()
+      this.forwardPasses += result.forwardPasses - (result.constantChannels > 0 && variant !== 'original' && method === 'scorecam' ? 1 : 0);
+      return result;
+    })();
+    this.regionCache.set(key, run);
+    run.catch(() => this.regionCache.delete(key));
+    return run;
+  }
+
+  /** p_c(x ⊙ M), one batch-1 forward pass (cached per map object). */
+  async maskedProbability(c: number, mask: Float32Array): Promise<number> {
+    const hit = this.probCache.get(mask);
+    if (hit !== undefined) return hit;
+    this.assertLive();
+    const [H, W] = this.inputSize;
+    const z = tf.tidy(() => this.model.logits(tf.mul(this.x, tf.tensor4d(mask, [1, H, W, 1])) as tf.Tensor4D));
+    this.forwardPasses++;
+    const logits = await z.data();
+    z.dispose();
+    const p = softmaxAt(logits, c);
+    this.probCache.set(mask, p);
+    return p;
+  }
+
+  private probe(c: number, pb: number): Probe {
+    return { baseline: pb, probability: (m) => this.maskedProbability(c, m) };
+  }
+
+  /** Fusion-CAM end to end; steps 1–4 are cached per (θ, variant, weights, maps), step 5 is free. */
+  async fusion(c: number, params: FusionParams, opts: FusionRunOptions = {}): Promise<FusionResult> {
+    const gradientMethod = opts.gradientMethod ?? 'gradcam';
+    const regionVariant: ScoreCamVariant = opts.variant ?? params.variant;
+    const [grad, region, pb] = await Promise.all([
+      this.gradientMap(c, gradientMethod, params.variant),
+      this.regionMap(c, { ...opts, variant: regionVariant }),
+      this.baselineProbability(c),
+    ]);
+    const key = JSON.stringify([c, gradientMethod, opts.method ?? 'scorecam', regionVariant, params.theta, params.variant, params.weights]);
+    let stage = this.stageCache.get(key);
+    if (!stage) {
+      stage = (async () => {
+        const pr = await this.maskedProbability(c, region.map);
+        const s = await combineStage(grad.map, region.map, { theta: params.theta, variant: params.variant, weights: params.weights }, this.probe(c, pb), pr);
+        s.warnings.unshift(...grad.warnings);
+        return s;
+      })();
+      stage.catch(() => this.stageCache.delete(key));
+      if (this.stageCache.size > 64) this.stageCache.delete(this.stageCache.keys().next().value!);
+      this.stageCache.set(key, stage);
+    }
+    return fuseStage(await stage, params.tau);
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new CamError('This explanation was closed', 'disposed');
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.x.dispose();
+    this.A.dispose();
+    this.extras.forEach((e) => e.dispose());
+    this.grads.forEach((g) => g.dispose());
+    this.grads.clear();
+  }
+}

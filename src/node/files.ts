@@ -1,0 +1,76 @@
+/** Node-side file access: models from a folder or URL, images decoded with pure-JS codecs. */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import { CamError } from '../engine/errors';
+import { loadLayersModelFrom } from '../engine/model/artifacts';
+import type { RgbImage } from '../engine/image';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+
+const MAX_PIXELS = 200e6;
+
+export async function loadLayersModelFromPathOrUrl(source: string): Promise<LayersModel> {
+  if (/^https?:\/\//i.test(source)) {
+    const base = new URL('.', source);
+    const res = await fetch(source).catch((e: Error) => {
+      throw new CamError(`Could not fetch ${source}: ${e.message}`, 'network');
+    });
+    if (!res.ok) throw new CamError(`Could not fetch ${source}: HTTP ${res.status}`, 'network');
+    const json = await res.json().catch(() => {
+      throw new CamError(`${source} is not JSON`, 'bad-model');
+    });
+    return loadLayersModelFrom(json, async (p) => {
+      const r = await fetch(new URL(p, base));
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      return r.arrayBuffer();
+    }, source);
+  }
+  let file = source;
+  const stat = await fs.stat(file).catch(() => null);
+  if (!stat) throw new CamError(`Model not found: ${source}`, 'not-found');
+  if (stat.isDirectory()) file = path.join(file, 'model.json');
+  const text = await fs.readFile(file, 'utf8').catch(() => {
+    throw new CamError(`Model not found: ${file}`, 'not-found');
+  });
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new CamError(`${file} is not valid JSON, so it is not a TF.js model.json`, 'bad-model');
+  }
+  const dir = path.dirname(file);
+  return loadLayersModelFrom(json, async (p) => {
+    const b = await fs.readFile(path.join(dir, p));
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+  }, file);
+}
+
+/** Decodes a PNG or JPEG file (by content, not by name). */
+export async function readImageFile(file: string): Promise<RgbImage> {
+  const buf = await fs.readFile(file).catch(() => {
+    throw new CamError(`Image not found: ${file}`, 'not-found');
+  });
+  return decodeImage(buf, file);
+}
+
+export function decodeImage(buf: Buffer, name = 'image'): RgbImage {
+  if (buf.length === 0) throw new CamError(`${name} is empty`, 'bad-image');
+  const isPng = buf.length >= 8 && buf.readUInt32BE(0) === 0x89504e47;
+  const isJpeg = buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff;
+  try {
+    if (isPng) {
+      const png = PNG.sync.read(buf);
+      if (png.width * png.height > MAX_PIXELS) throw new CamError(`${name} is too large (${png.width}×${png.height})`, 'too-large');
+      return { width: png.width, height: png.height, data: png.data, channels: 4 };
+    }
+    if (isJpeg) {
+      const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PIXELS / 1e6, maxMemoryUsageInMB: 4096 });
+      return { width: img.width, height: img.height, data: img.data, channels: 4 };
+    }
+  } catch (e) {
+    if (e instanceof CamError) throw e;
+    throw new CamError(`${name} could not be decoded (${(e as Error).message}); is it a complete PNG or JPEG?`, 'bad-image');
+  }
+  throw new CamError(`${name} is not a PNG or JPEG image`, 'bad-image');
+}
