@@ -4,7 +4,7 @@ import { loadLayersModelFromPathOrUrl, readImageFile } from '../src/node/files';
 import { CamModel, ExplanationSession, PREPROCESSING, toModelInput, DEFAULT_FUSION_PARAMS } from '../src/engine/index';
 import fs from 'node:fs';
 const be = process.argv[3] ?? 'wasm';
-await initNodeBackend(be as any);
+await initNodeBackend(be as 'wasm' | 'cpu');
 const labels = JSON.parse(fs.readFileSync('/work/shared/labels/imagenet_classes.json','utf8'));
 const m = await loadLayersModelFromPathOrUrl(process.argv[2] ?? '/work/shared/models/mobilenet_v1_0.25_224');
 const cm = new CamModel(m, { id: 'mn', name: 'mn', url: '', preprocessing: PREPROCESSING.mobilenet, labels, defaultLayer: 'conv_pw_13_relu' });
