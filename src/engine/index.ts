@@ -12,3 +12,4 @@ export * from './methods/region';
 export { scoreCam } from './methods/scoreCam';
 export { REGION_METHODS } from './methods/registry';
 export { registerWasmFallbackKernels } from './wasmKernels';
+export * from './model/registry';
