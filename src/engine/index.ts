@@ -13,3 +13,4 @@ export { scoreCam } from './methods/scoreCam';
 export { REGION_METHODS } from './methods/registry';
 export { registerWasmFallbackKernels } from './wasmKernels';
 export * from './model/registry';
+export * from './render';

@@ -48,8 +48,8 @@ export const MODEL_REGISTRY: RegistryEntry[] = [
     sizeMB: 4.2,
     descriptor: {
       preprocessing: PREPROCESSING.unit,
-      // Darknet's own class order; the labels come with the local copy
-      labelsUrl: 'labels/darknet_imagenet1k_names.json',
+      // Darknet's own class order; the labels come with the local copy, relative to model.json
+      labelsUrl: '../../labels/darknet_imagenet1k_names.json',
       defaultLayer: 'leaky_re_lu_15',
       output: 'logits',
     },
@@ -66,11 +66,18 @@ export function registryEntry(id: string): RegistryEntry {
 
 /**
  * The descriptor for a registry model. `localBase` (URL or path ending in '/') is the folder
- * holding `<folder>/model.json`; `labelsBase` holds the labels files named by `labelsUrl`.
+ * holding `<folder>/model.json`; a `labelsUrl` is relative to that model.json.
  */
 export function describeRegistryModel(id: string, localBase?: string): ModelDescriptor {
   const e = registryEntry(id);
   if (e.localOnly && !localBase) throw new Error(`${e.name} is only available from a local model folder`);
   const base = localBase ?? GOOGLE_TFJS_MODELS;
   return { id: e.id, name: e.name, url: `${base}${e.folder}/model.json`, ...e.descriptor };
+}
+
+/** The registry entry whose folder name is the last folder of a model path or URL, if any. */
+export function registryEntryForPath(modelPath: string): RegistryEntry | undefined {
+  const parts = modelPath.replace(/\\/g, '/').replace(/\/model\.json$/i, '').replace(/\/+$/, '').split('/');
+  const folder = parts[parts.length - 1];
+  return MODEL_REGISTRY.find((m) => m.folder === folder);
 }

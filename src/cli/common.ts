@@ -1,0 +1,189 @@
+/** Shared CLI plumbing: arguments, model and image loading, one-line errors. */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CamError } from '../engine/errors';
+import { CamModel } from '../engine/model/camModel';
+import { preprocessingById, type ModelDescriptor, type Preprocessing } from '../engine/model/descriptor';
+import { registryEntryForPath } from '../engine/model/registry';
+import { initNodeBackend, type NodeBackend } from '../node/backend';
+import { loadLayersModelFromPathOrUrl } from '../node/files';
+
+/** A user mistake: print the message (and usage hint) and exit 2. */
+export class UsageError extends Error {}
+
+export function parseCli<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: false, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+export function numberArg(value: string | undefined, name: string, fallback: number, check?: (v: number) => boolean): number {
+  if (value === undefined) return fallback;
+  const v = Number(value);
+  if (!Number.isFinite(v) || (check && !check(v))) throw new UsageError(`--${name} has an invalid value "${value}"`);
+  return v;
+}
+
+export function listArg(value: string | undefined, fallback: string[]): string[] {
+  if (value === undefined) return fallback;
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export async function initBackend(name: string | undefined): Promise<string> {
+  const b = (name ?? 'wasm') as NodeBackend;
+  if (b !== 'wasm' && b !== 'cpu') throw new UsageError(`--backend must be wasm or cpu, got "${name}"`);
+  return initNodeBackend(b);
+}
+
+async function readLabels(source: string): Promise<string[]> {
+  let text: string;
+  if (/^https?:\/\//i.test(source)) {
+    const r = await fetch(source);
+    if (!r.ok) throw new CamError(`Could not fetch labels ${source}: HTTP ${r.status}`);
+    text = await r.text();
+  } else {
+    text = await fs.readFile(source, 'utf8').catch(() => {
+      throw new CamError(`Labels file not found: ${source}`, 'not-found');
+    });
+  }
+  return parseLabels(text, source);
+}
+
+/** A JSON array of names, a JSON object {index: name}, or one name per line. */
+export function parseLabels(text: string, source = 'labels'): string[] {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
+    let j: unknown;
+    try {
+      j = JSON.parse(trimmed);
+    } catch {
+      throw new CamError(`${source} is not valid JSON`, 'bad-labels');
+    }
+    if (Array.isArray(j)) return j.map((x) => String(x));
+    if (j && typeof j === 'object') {
+      const entries = Object.entries(j as Record<string, unknown>);
+      const out: string[] = [];
+      for (const [k, v] of entries) {
+        const i = Number(k);
+        if (!Number.isInteger(i) || i < 0) throw new CamError(`${source}: key "${k}" is not a class index`, 'bad-labels');
+        out[i] = String(Array.isArray(v) ? v[v.length - 1] : v);
+      }
+      return Array.from(out, (x, i) => x ?? `class ${i}`);
+    }
+    throw new CamError(`${source} is neither a list of names nor an index → name map`, 'bad-labels');
+  }
+  return trimmed.split(/\r?\n/).map((l) => l.trim());
+}
+
+export interface ModelArgs {
+  model?: string;
+  preprocessing?: string;
+  labels?: string;
+}
+
+/**
+ * Loads a model from a folder, model.json path or URL. A registry model (matched by folder
+ * name) brings its own preprocessing, labels and default layer; flags override them.
+ */
+export async function loadCamModel(args: ModelArgs, log: (s: string) => void = () => {}): Promise<CamModel> {
+  if (!args.model) throw new UsageError('--model is required (a model folder, model.json path or URL)');
+  const source = args.model;
+  const entry = registryEntryForPath(source);
+  const layersModel = await loadLayersModelFromPathOrUrl(source);
+  let preprocessing: Preprocessing;
+  if (args.preprocessing) preprocessing = preprocessingById(args.preprocessing);
+  else if (entry) preprocessing = entry.descriptor.preprocessing;
+  else {
+    preprocessing = preprocessingById('unit');
+    log(`note: unknown model, assuming preprocessing "unit" (RGB/255); pass --preprocessing mobilenet|unit|imagenet|raw to set it`);
+  }
+  const modelJsonUrl = /^https?:\/\//i.test(source)
+    ? source.endsWith('.json') ? source : source.replace(/\/?$/, '/model.json')
+    : (await fs.stat(source).then((s) => s.isDirectory()).catch(() => false))
+      ? path.join(source, 'model.json')
+      : source;
+  let labels: string[] | undefined;
+  if (args.labels) labels = await readLabels(args.labels);
+  else if (entry?.descriptor.labels) labels = entry.descriptor.labels;
+  else if (entry?.descriptor.labelsUrl) {
+    const rel = entry.descriptor.labelsUrl;
+    const where = /^https?:\/\//i.test(modelJsonUrl) ? new URL(rel, modelJsonUrl).href : path.resolve(path.dirname(modelJsonUrl), rel);
+    labels = await readLabels(where).catch(() => {
+      log(`note: labels for ${entry.name} not found at ${where}; classes are shown by index`);
+      return undefined;
+    });
+  } else {
+    const beside = path.join(path.dirname(modelJsonUrl), 'labels.json');
+    if (!/^https?:/i.test(modelJsonUrl) && (await fs.stat(beside).catch(() => null))) labels = await readLabels(beside);
+  }
+  const descriptor: ModelDescriptor = {
+    id: entry?.id ?? path.basename(path.dirname(path.resolve(modelJsonUrl))),
+    name: entry?.name ?? path.basename(path.dirname(path.resolve(modelJsonUrl))),
+    url: modelJsonUrl,
+    preprocessing,
+    labels,
+    defaultLayer: entry?.descriptor.defaultLayer,
+    output: entry?.descriptor.output,
+  };
+  try {
+    return new CamModel(layersModel, descriptor);
+  } catch (e) {
+    layersModel.dispose();
+    throw e instanceof CamError ? e : new CamError((e as Error).message, 'bad-model');
+  }
+}
+
+const IMAGE_EXT = /\.(jpe?g|png)$/i;
+
+/** Expands files and folders (non-recursive, sorted) into image files. */
+export async function listImages(inputs: string[]): Promise<string[]> {
+  if (inputs.length === 0) throw new UsageError('--image is required (a file or a folder; repeat --image for more)');
+  const out: string[] = [];
+  for (const p of inputs) {
+    const st = await fs.stat(p).catch(() => null);
+    if (!st) throw new CamError(`Image not found: ${p}`, 'not-found');
+    if (st.isDirectory()) {
+      const names = (await fs.readdir(p)).filter((n) => IMAGE_EXT.test(n)).sort();
+      if (names.length === 0) throw new CamError(`No PNG or JPEG images in folder ${p}`, 'not-found');
+      out.push(...names.map((n) => path.join(p, n)));
+    } else out.push(p);
+  }
+  return out;
+}
+
+export function stemOf(file: string): string {
+  return path.basename(file).replace(/\.[^.]+$/, '');
+}
+
+/** Prints one clear line for an error; returns the exit code. */
+export function reportError(e: unknown, usage?: string): number {
+  if (e instanceof UsageError) {
+    process.stderr.write(`fusion-cam: ${e.message}${usage ? `\n${usage}` : ''}\n`);
+    return 2;
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`fusion-cam: error: ${msg.split('\n')[0]}\n`);
+  if (process.env.FUSION_CAM_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+  return 1;
+}
+
+/** A one-line progress indicator on stderr (only on a terminal). */
+export function progressLine(label: string): (done: number, total: number) => void {
+  const tty = process.stderr.isTTY;
+  let last = -1;
+  return (done, total) => {
+    if (!tty) return;
+    const pct = Math.floor((100 * done) / Math.max(1, total));
+    if (pct === last) return;
+    last = pct;
+    const width = 24;
+    const fill = Math.round((width * done) / Math.max(1, total));
+    process.stderr.write(`\r${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${pct}%${done >= total ? '\n' : ''}`);
+  };
+}
