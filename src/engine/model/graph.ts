@@ -44,9 +44,10 @@ export class LayersGraph {
   readonly tensorShape = new Map<number, (number | null)[]>();
 
   constructor(model: LayersModel) {
-    // A Sequential keeps its functional graph in `.model`.
+    // A built Sequential keeps its functional graph in `.model`; an unbuilt one (fresh, or
+    // loaded from a model.json) has none yet, but its own inputs/outputs describe the chain.
     const graphModel = (model.getClassName() === 'Sequential'
-      ? (model as unknown as { model: LayersModel }).model
+      ? ((model as unknown as { model?: LayersModel }).model ?? model)
       : model) as LayersModel;
     this.inputIds = graphModel.inputs.map((t) => t.id);
     this.outputIds = graphModel.outputs.map((t) => t.id);
