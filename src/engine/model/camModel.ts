@@ -179,12 +179,13 @@ export class CamModel {
   }
 
   dispose(): void {
+    this.overrides.forEach((f) => (f as { dispose?: () => void }).dispose?.());
     this.model.dispose();
   }
 }
 
 /** A copy of a softmax-activated layer with a linear activation and the same weights. */
-function linearTwin(layer: LayerLike): (inputs: tf.Tensor[]) => tf.Tensor {
+function linearTwin(layer: LayerLike): ((inputs: tf.Tensor[]) => tf.Tensor) & { dispose(): void } {
   const className = layer.getClassName();
   const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
   if (!entry) throw new Error(`Cannot strip the softmax from layer "${layer.name}" (${className})`);
@@ -193,7 +194,7 @@ function linearTwin(layer: LayerLike): (inputs: tf.Tensor[]) => tf.Tensor {
     setWeights(w: tf.Tensor[]): void;
   };
   let built = false;
-  return (inputs) => {
+  const run = (inputs: tf.Tensor[]): tf.Tensor => {
     const out = twin.apply(inputs.length === 1 ? inputs[0] : inputs) as tf.Tensor;
     if (!built) {
       twin.setWeights(layer.getWeights());
@@ -203,4 +204,6 @@ function linearTwin(layer: LayerLike): (inputs: tf.Tensor[]) => tf.Tensor {
     }
     return out;
   };
+  // the twin owns copies of the weights once built; CamModel.dispose() must free them
+  return Object.assign(run, { dispose: () => built && (twin as unknown as { dispose(): void }).dispose() });
 }
