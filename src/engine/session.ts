@@ -4,6 +4,8 @@
  * changing θ re-runs two batch-1 forward passes (β_g, β_dr); changing τ runs none.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients; tfjs-layers' bundle registers all of core's, in Node and browsers alike.
+import '@tensorflow/tfjs-layers';
 import type { CamModel, ModelSplit } from './model/camModel';
 import { GRADIENT_METHODS, reluUpsample, type GradientMethodId } from './methods/gradient';
 import { REGION_METHODS } from './methods/registry';
@@ -223,6 +225,7 @@ export class ExplanationSession {
           channelOrder: opts.orderByGradient ? this.gradientChannelOrder(c) : undefined,
           signal: opts.signal,
           onProgress: opts.onProgress,
+          regionMap: (m, v) => this.regionMap(c, { ...opts, method: m, variant: v }),
         },
         variant,
       );

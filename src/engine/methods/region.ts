@@ -33,6 +33,8 @@ export interface RegionContext {
   channelOrder?: number[];
   signal?: AbortSignal;
   onProgress?(p: RegionProgress): void;
+  /** Another region map of the same image and class, through the caller's cache (Union-CAM uses Score-CAM). */
+  regionMap?(method: RegionMethodId, variant: ScoreCamVariant): Promise<RegionResult>;
 }
 
 export interface RegionResult {
@@ -44,9 +46,11 @@ export interface RegionResult {
   forwardPasses: number;
   /** Channels whose mask was constant (scored by the one shared baseline pass, or skipped). */
   constantChannels: number;
+  /** Method-specific values worth showing (e.g. Union-CAM's β and which map it selected). */
+  info?: Record<string, number | string>;
 }
 
-export type RegionMethodId = 'scorecam' | 'groupcam' | 'ablationcam';
+export type RegionMethodId = 'scorecam' | 'groupcam' | 'ablationcam' | 'unioncam';
 
 export interface RegionCamMethod {
   id: RegionMethodId;
