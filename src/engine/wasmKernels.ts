@@ -5,6 +5,7 @@
  * backend's own implementation on copies of the data: exact, and only slower for these ops.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { registerConvGradKernels } from './convGradKernels';
 
 interface WasmBackendLike {
   readSync(dataId: object): ArrayLike<number>;
@@ -19,9 +20,15 @@ interface CpuBackendLike {
 
 let registered = false;
 
-/** Registers cpu-backed fallbacks for every kernel the cpu backend has and wasm lacks (once). */
+/**
+ * Makes tf.grad work on wasm: fast conv backprop kernels, plus cpu-backed fallbacks for a few
+ * other kernels wasm lacks (once). Call after the wasm backend is set.
+ */
 export function registerWasmFallbackKernels(): string[] {
   if (registered) return [];
+  if (tf.getKernelsForBackend('wasm').length === 0) return []; // wasm backend not loaded
+  // The conv backprop kernels get fast typed-array versions; anything else missing is bridged to cpu.
+  registerConvGradKernels('wasm');
   const wasmKernels = new Set(tf.getKernelsForBackend('wasm').map((k) => k.kernelName));
   if (wasmKernels.size === 0) return []; // wasm backend not loaded
   const cpu = tf.findBackend('cpu') as unknown as CpuBackendLike | null;
@@ -29,7 +36,7 @@ export function registerWasmFallbackKernels(): string[] {
   const added: string[] = [];
   for (const k of tf.getKernelsForBackend('cpu')) {
     if (wasmKernels.has(k.kernelName)) continue;
-    if (!['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'UnsortedSegmentSum', 'Einsum'].includes(k.kernelName)) continue;
+    if (!['UnsortedSegmentSum', 'Einsum'].includes(k.kernelName)) continue;
     tf.registerKernel({
       kernelName: k.kernelName,
       backendName: 'wasm',

@@ -5,6 +5,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { registerWasmFallbackKernels } from '../engine/wasmKernels';
+import { registerConvGradKernels } from '../engine/convGradKernels';
 
 export type NodeBackend = 'wasm' | 'cpu';
 
@@ -25,5 +26,6 @@ export async function initNodeBackend(name: NodeBackend = 'wasm'): Promise<strin
   if (!ok) throw new Error(`The ${name} backend could not start`);
   await tf.ready();
   if (name === 'wasm') registerWasmFallbackKernels();
+  else registerConvGradKernels('cpu');
   return tf.getBackend();
 }
