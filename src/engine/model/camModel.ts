@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { LayersGraph, type GraphStep, type LayerLike } from './graph';
+import { compileFusedForward, type FusedProgram } from './fusedForward';
 import type { ModelDescriptor } from './descriptor';
 
 const SHAPE_ONLY = new Set(['Reshape', 'Flatten']);
@@ -35,6 +36,10 @@ export class CamModel {
   private readonly overrides = new Map<GraphStep, (inputs: tf.Tensor[]) => tf.Tensor>();
   private readonly splits = new Map<string, ModelSplit>();
   private readonly allSteps: GraphStep[];
+  /** Conv+BatchNorm+activation folded into fused kernels (exact up to float rounding), for logits(). */
+  private readonly fused: FusedProgram;
+  /** logits() runs the fused-op rewrite (Score-CAM, masked probabilities); false: layer by layer. */
+  useFusedForward = true;
 
   constructor(
     readonly model: LayersModel,
@@ -59,6 +64,7 @@ export class CamModel {
       throw new Error(`The labels list has ${descriptor.labels.length} names but the model has ${this.numClasses} outputs`);
     }
     this.allSteps = this.graph.stepsFor([logitsId], new Set(this.graph.inputIds));
+    this.fused = compileFusedForward(this.allSteps, [logitsId], this.overrides);
   }
 
   get name(): string {
@@ -173,13 +179,15 @@ export class CamModel {
   /** x [B,H,W,3] (input space) → logits [B, classes]. */
   logits(x: tf.Tensor4D): tf.Tensor2D {
     return tf.tidy(() => {
-      const [z] = this.graph.run(this.allSteps, new Map([[this.graph.inputIds[0], x]]), [this.logitsId], this.overrides);
+      const feed = new Map([[this.graph.inputIds[0], x as tf.Tensor]]);
+      const [z] = this.useFusedForward ? this.fused.run(feed) : this.graph.run(this.allSteps, feed, [this.logitsId], this.overrides);
       return tf.reshape(z, [x.shape[0], -1]) as tf.Tensor2D;
     });
   }
 
   dispose(): void {
     this.overrides.forEach((f) => (f as { dispose?: () => void }).dispose?.());
+    this.fused.dispose();
     this.model.dispose();
   }
 }
