@@ -7,7 +7,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { normalizeMap } from '../maps';
 import { throwIfAborted } from '../errors';
-import { reluUpsample } from './gradient';
 import { softmaxAt, type RegionCamMethod, type RegionContext, type RegionResult, type ScoreCamVariant } from './region';
 
 /** Masks H_k for a batch of channels, [b, H, W, 1], per variant. */
@@ -67,8 +66,12 @@ async function combine(A: tf.Tensor4D, weights: Float32Array, size: [number, num
     }
     return tf.sum(tf.mul(maps, tf.tensor1d(weights)), -1) as tf.Tensor2D;
   });
-  const up = await reluUpsample(sal, size);
+  // ReLU after the upsampling, as the spec and the reference code: ReLU(Σ_k w_k U_k). With
+  // negative activations (a pre-ReLU layer) ReLU-then-Up would differ.
+  const upT = tf.tidy(() => tf.relu(tf.image.resizeBilinear(tf.reshape(sal, [1, sal.shape[0], sal.shape[1], 1]) as tf.Tensor4D, size, false, true)));
   sal.dispose();
+  const up = (await upT.data()) as Float32Array;
+  upT.dispose();
   return normalizeMap(up, variant === 'xplain' ? 'xplain' : 'reference');
 }
 
