@@ -198,8 +198,8 @@ export class ExplanationSession {
       .map((e) => e.k);
   }
 
-  /** The region map (Score-CAM by default), cached per (class, method, variant). */
-  regionMap(c: number, opts: RegionRunOptions = {}): Promise<RegionResult> {
+  /** The region map (Score-CAM by default), cached per (class, method, variant). Bad arguments reject (never throw synchronously). */
+  async regionMap(c: number, opts: RegionRunOptions = {}): Promise<RegionResult> {
     this.checkClass(c);
     this.assertLive();
     const method = opts.method ?? 'scorecam';
