@@ -1,0 +1,111 @@
+/** The page: header, sidebar of controls, the panel grid; drop and paste work anywhere. */
+import { useEffect } from 'react';
+import { useAppStore } from '../store';
+import { loadImage } from '../engineClient';
+import { Header } from './Header';
+import { Sidebar } from './Sidebar';
+import { Panels } from './Panels';
+
+function firstImage(items: DataTransferItemList | null, files: FileList | null): File | null {
+  for (const f of Array.from(files ?? [])) if (f) return f;
+  for (const it of Array.from(items ?? [])) {
+    if (it.kind === 'file') {
+      const f = it.getAsFile();
+      if (f) return f;
+    }
+  }
+  return null;
+}
+
+function useDropAndPaste(): void {
+  const setUi = useAppStore((s) => s.setUi);
+  const setInput = useAppStore((s) => s.setInput);
+  useEffect(() => {
+    let depth = 0;
+    const hasFiles = (e: DragEvent) => Array.from(e.dataTransfer?.types ?? []).includes('Files');
+    const onEnter = (e: DragEvent) => {
+      if (!hasFiles(e)) return;
+      depth++;
+      setUi({ dragOver: true });
+    };
+    const onLeave = () => {
+      depth = Math.max(0, depth - 1);
+      if (depth === 0) setUi({ dragOver: false });
+    };
+    const onOver = (e: DragEvent) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      if (e.dataTransfer) e.dataTransfer.dropEffect = 'copy';
+    };
+    const onDrop = (e: DragEvent) => {
+      depth = 0;
+      setUi({ dragOver: false });
+      const f = firstImage(e.dataTransfer?.items ?? null, e.dataTransfer?.files ?? null);
+      if (!f) return;
+      e.preventDefault();
+      loadImage(f, f.name);
+    };
+    const onPaste = (e: ClipboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA') && (target as HTMLInputElement).type !== 'file') {
+        // text pasted into a text field stays there
+        if (!Array.from(e.clipboardData?.files ?? []).length) return;
+      }
+      const f = firstImage(e.clipboardData?.items ?? null, e.clipboardData?.files ?? null);
+      if (!f) return;
+      e.preventDefault();
+      if (!f.type.startsWith('image/')) {
+        setInput({ error: `The pasted item is not an image (${f.type || 'unknown type'})` });
+        return;
+      }
+      loadImage(f, f.name && f.name !== 'image.png' ? f.name : 'pasted-image.png');
+    };
+    window.addEventListener('dragenter', onEnter);
+    window.addEventListener('dragleave', onLeave);
+    window.addEventListener('dragover', onOver);
+    window.addEventListener('drop', onDrop);
+    window.addEventListener('paste', onPaste);
+    return () => {
+      window.removeEventListener('dragenter', onEnter);
+      window.removeEventListener('dragleave', onLeave);
+      window.removeEventListener('dragover', onOver);
+      window.removeEventListener('drop', onDrop);
+      window.removeEventListener('paste', onPaste);
+    };
+  }, [setUi, setInput]);
+}
+
+function Notice() {
+  const notice = useAppStore((s) => s.ui.notice);
+  const setUi = useAppStore((s) => s.setUi);
+  useEffect(() => {
+    if (!notice) return;
+    const t = setTimeout(() => setUi({ notice: null }), 5000);
+    return () => clearTimeout(t);
+  }, [notice, setUi]);
+  return (
+    <div className="notice" role="status" aria-live="polite">
+      {notice}
+    </div>
+  );
+}
+
+export function App() {
+  useDropAndPaste();
+  const dragOver = useAppStore((s) => s.ui.dragOver);
+  return (
+    <div className="app">
+      <Header />
+      <main className="layout">
+        <Sidebar />
+        <Panels />
+      </main>
+      {dragOver && (
+        <div className="drop-overlay" aria-hidden="true">
+          Drop the image to explain it
+        </div>
+      )}
+      <Notice />
+    </div>
+  );
+}

@@ -1,0 +1,82 @@
+/** Title bar: model choice with its loading progress, and the compute backend. */
+import { useId } from 'react';
+import { useAppStore } from '../store';
+import { MODEL_REGISTRY } from '../../engine/model/registry';
+import { modelBase } from '../engineClient';
+import type { BackendChoice } from '../../worker/protocol';
+
+const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+
+function ModelStatus() {
+  const m = useAppStore((s) => s.model);
+  if (m.status === 'loading') {
+    return (
+      <div className="model-status" role="status">
+        <span>Loading model…</span>
+        <progress aria-label="Model download" max={Math.max(1, m.total)} value={m.loaded} />
+        <span className="muted small">{m.total > 0 ? `${mb(m.loaded)} / ${mb(m.total)}` : ''}</span>
+      </div>
+    );
+  }
+  if (m.status === 'error') {
+    return (
+      <div className="model-status error" role="alert">
+        {m.error}
+      </div>
+    );
+  }
+  if (m.status === 'ready' && m.info) {
+    return (
+      <div className="model-status" role="status">
+        <span className="dot ok" aria-hidden="true" /> Model ready
+      </div>
+    );
+  }
+  return null;
+}
+
+export function Header() {
+  const modelId = useAppStore((s) => s.settings.modelId);
+  const backendChoice = useAppStore((s) => s.settings.backend);
+  const setSettings = useAppStore((s) => s.setSettings);
+  const backend = useAppStore((s) => s.model.backend);
+  const renderer = useAppStore((s) => s.model.renderer);
+  const note = useAppStore((s) => s.model.backendNote);
+  const threads = useAppStore((s) => s.model.wasmThreads);
+  const modelSel = useId();
+  const backendSel = useId();
+  const local = modelBase() !== undefined;
+  const models = MODEL_REGISTRY.filter((m) => local || !m.localOnly);
+  return (
+    <header className="topbar">
+      <h1>
+        Fusion-CAM <span className="accent">Studio</span>
+      </h1>
+      <div className="topbar-controls">
+        <div className="inline-field">
+          <label htmlFor={modelSel}>Model</label>
+          <select id={modelSel} value={modelId} onChange={(e) => setSettings({ modelId: e.currentTarget.value, layer: null })}>
+            {models.map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.name} · {m.sizeMB} MB
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="inline-field">
+          <label htmlFor={backendSel}>Backend</label>
+          <select id={backendSel} value={backendChoice} onChange={(e) => setSettings({ backend: e.currentTarget.value as BackendChoice })}>
+            <option value="auto">auto</option>
+            <option value="webgl">WebGL</option>
+            <option value="wasm">WebAssembly</option>
+            <option value="cpu">CPU (slow)</option>
+          </select>
+        </div>
+        <span className="backend-badge" data-testid="backend-in-use" title={[renderer ? `WebGL renderer: ${renderer}` : 'WebGL unavailable', note ?? ''].filter(Boolean).join('\n')}>
+          {backend ? `running on ${backend}${backend === 'wasm' && threads ? ` · ${threads} thread${threads > 1 ? 's' : ''}` : ''}` : 'starting…'}
+        </span>
+        <ModelStatus />
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,69 @@
+/**
+ * Values derived from the store on the page: Fusion-CAM step 5 (τ) runs here on the cached
+ * combined and region maps, so moving τ never reaches the model; and the maps each panel shows.
+ */
+import { useMemo } from 'react';
+import { similarityFusion, isConstant } from '../engine/maps';
+import { useAppStore } from './store';
+import type { StageData } from '../worker/protocol';
+
+export type PanelId = 'gradcam' | 'scorecam' | 'fusioncam' | 'denoised' | 'combined';
+
+export const PANEL_TITLES: Record<PanelId, string> = {
+  gradcam: 'Grad-CAM',
+  scorecam: 'Score-CAM',
+  fusioncam: 'Fusion-CAM',
+  denoised: 'Denoised gradient map',
+  combined: 'Combined map',
+};
+
+export interface FusionView {
+  map: Float32Array;
+  warnings: string[];
+}
+
+/** Fusion-CAM step 5 (no model call). */
+export function fuseOnPage(stage: StageData, tau: number): FusionView {
+  const map = similarityFusion(stage.combined, stage.betas.combinedStep5, stage.region, stage.betas.regionStep5, tau, stage.variant);
+  const warnings = [...stage.warnings];
+  if (isConstant(map)) warnings.push('The Fusion-CAM map is constant.');
+  return { map, warnings };
+}
+
+export function useFusion(): FusionView | null {
+  const stage = useAppStore((s) => s.results.stage);
+  const tau = useAppStore((s) => s.settings.tau);
+  return useMemo(() => (stage ? fuseOnPage(stage, tau) : null), [stage, tau]);
+}
+
+/** First name of a class label ("malamute, malemute, Alaskan malamute" → "malamute"). */
+export function shortLabel(label: string): string {
+  const first = label.split(',')[0].trim();
+  return first || label;
+}
+
+export function useTargetClass(): { index: number; label: string; probability: number | null } | null {
+  const classIndex = useAppStore((s) => s.settings.classIndex);
+  const predictions = useAppStore((s) => s.results.predictions);
+  const info = useAppStore((s) => s.model.info);
+  if (!info || predictions.length === 0) return null;
+  const index = classIndex !== null && classIndex < info.numClasses ? classIndex : predictions[0].index;
+  const label = info.labels[index] ?? `class ${index}`;
+  const p = predictions.find((q) => q.index === index)?.probability ?? null;
+  return { index, label, probability: p };
+}
+
+/** The map each panel currently shows (null = nothing yet). */
+export function usePanelMaps(): Record<PanelId, Float32Array | null> {
+  const gradcam = useAppStore((s) => s.results.gradcam?.map ?? null);
+  const region = useAppStore((s) => s.results.region?.map ?? null);
+  const stage = useAppStore((s) => s.results.stage);
+  const fusion = useFusion();
+  return {
+    gradcam,
+    scorecam: region,
+    fusioncam: fusion?.map ?? null,
+    denoised: stage?.denoised ?? null,
+    combined: stage?.combined ?? null,
+  };
+}

@@ -1,0 +1,316 @@
+/**
+ * The bridge between the store and the engine worker: it turns user actions and settings
+ * changes into worker requests and worker replies into store updates. Every image has a
+ * generation number; replies of older generations are ignored, so dropping ten images quickly
+ * shows only the last one's results.
+ */
+import { useAppStore } from './store';
+import { EMPTY_RESULTS } from './store/results';
+import type { Settings } from './store/settings';
+import { queryFromSettings } from './urlState';
+import { CONTROL, type BackendChoice, type WorkerReply, type WorkerRequest } from '../worker/protocol';
+import type { ContributionWeights } from '../engine/fusion';
+
+/** Longest side of the display copy of the photo (the export uses the original). */
+export const DISPLAY_MAX_SIDE = 768;
+
+const BATCH_SIZE: Record<string, number> = { wasm: 16, webgl: 8, cpu: 8 };
+
+let worker: Worker | null = null;
+let control: Int32Array | null = null;
+let jobCounter = 0;
+let combineInFlight = false;
+
+const get = () => useAppStore.getState();
+
+function send(req: WorkerRequest, transfer: Transferable[] = []): void {
+  worker?.postMessage(req, transfer);
+}
+
+/** The model folder: build/dev-time VITE_MODEL_BASE, overridden by `?models=<base>`; undefined = Google storage. */
+export function modelBase(): string | undefined {
+  const q = new URLSearchParams(location.search).get('models');
+  const base = q ?? import.meta.env.VITE_MODEL_BASE;
+  if (!base) return undefined;
+  return base.endsWith('/') ? base : `${base}/`;
+}
+
+function weightsOf(s: Settings): ContributionWeights {
+  return s.weightsMode === 'manual' ? { mode: 'manual', gradientShare: s.gamma } : { mode: 'auto' };
+}
+
+/** The class the maps target: the pinned class if valid, else the top-1 prediction. */
+export function targetClass(): number | null {
+  const { settings, results, model } = get();
+  const n = model.info?.numClasses ?? 0;
+  if (settings.classIndex !== null && settings.classIndex < n) return settings.classIndex;
+  return results.predictions[0]?.index ?? null;
+}
+
+function cancelRegionJobs(): void {
+  // everything started so far is cancelled; the next job gets a higher id
+  if (control) Atomics.store(control, CONTROL.cancelBelow, jobCounter + 1);
+  send({ type: 'cancel', job: jobCounter });
+}
+
+function requestMaps(): void {
+  const c = targetClass();
+  const { input, settings } = get();
+  if (c === null || !input.blob) return;
+  send({ type: 'gradcam', gen: input.gen, classIndex: c, variant: settings.variant });
+  startRegion();
+}
+
+export function startRegion(): void {
+  const c = targetClass();
+  const { input, settings, model, setResults } = get();
+  if (c === null) return;
+  cancelRegionJobs();
+  const job = ++jobCounter;
+  setResults({ region: { job, classIndex: c, variant: settings.variant, status: 'running', done: 0, total: 0, map: null }, regionError: null, stage: null, stageError: null });
+  send({ type: 'region', gen: input.gen, job, classIndex: c, variant: settings.variant, batchSize: BATCH_SIZE[model.backend ?? 'wasm'] ?? 16 });
+}
+
+export function cancelScoreCam(): void {
+  const { results, setResults } = get();
+  cancelRegionJobs();
+  if (results.region?.status === 'running') setResults({ region: { ...results.region, status: 'cancelled' } });
+}
+
+function requestCombine(): void {
+  const c = targetClass();
+  const { input, settings, results } = get();
+  if (c === null || results.region?.status !== 'done' || results.region.classIndex !== c) return;
+  // one at a time; the reply handler catches up with settings that moved meanwhile
+  if (combineInFlight) return;
+  combineInFlight = true;
+  send({ type: 'combine', gen: input.gen, classIndex: c, theta: settings.theta, variant: settings.variant, weights: weightsOf(settings) });
+}
+
+function startSession(): void {
+  const { input, model, settings, setResults } = get();
+  if (!input.blob || input.decoding || model.status !== 'ready') return;
+  combineInFlight = false;
+  cancelRegionJobs();
+  setResults({ ...EMPTY_RESULTS, forwardPasses: get().results.forwardPasses });
+  send({ type: 'session', gen: input.gen, layer: settings.layer ?? undefined });
+}
+
+/** A new image from any source. */
+export function loadImage(blob: Blob, name: string): void {
+  const { input, setInput, setResults } = get();
+  const gen = input.gen + 1;
+  if (control) Atomics.store(control, CONTROL.latestGen, gen);
+  cancelRegionJobs();
+  combineInFlight = false;
+  input.display?.close();
+  setInput({ gen, name, blob, width: 0, height: 0, display: null, photo: null, decoding: true, error: null });
+  setResults({ ...EMPTY_RESULTS, forwardPasses: get().results.forwardPasses });
+  // a class pinned by a shared link applies to the first image, not to the ones after it
+  if (gen > 1 && get().settings.classIndex !== null) get().setSettings({ classIndex: null });
+  send({ type: 'setImage', gen, blob, displayMaxSide: DISPLAY_MAX_SIDE });
+}
+
+function photoPixels(bitmap: ImageBitmap): ImageData {
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+  ctx.drawImage(bitmap, 0, 0);
+  return ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+}
+
+function isCurrent(gen: number | undefined): boolean {
+  return gen === undefined || gen === get().input.gen;
+}
+
+function onReply(msg: WorkerReply): void {
+  const s = get();
+  switch (msg.type) {
+    case 'backend':
+      s.setModel({ backend: msg.backend, renderer: msg.renderer, backendNote: msg.note ?? null, wasmThreads: msg.wasmThreads ?? null });
+      return;
+    case 'modelProgress':
+      s.setModel({ status: 'loading', loadingId: msg.modelId, loaded: msg.loaded, total: msg.total });
+      return;
+    case 'modelLoaded':
+      s.setModel({ status: 'ready', info: msg.info, error: null, loadingId: null });
+      if (s.settings.layer && !msg.info.layers.some((l) => l.name === s.settings.layer)) s.setSettings({ layer: null });
+      startSession();
+      return;
+    case 'modelError':
+      s.setModel({ status: 'error', error: msg.message, loadingId: null });
+      return;
+    case 'imageDecoded': {
+      if (!isCurrent(msg.gen)) {
+        msg.display.close();
+        return;
+      }
+      s.setInput({ width: msg.width, height: msg.height, display: msg.display, photo: photoPixels(msg.display), decoding: false });
+      startSession();
+      return;
+    }
+    case 'sessionReady':
+      if (!isCurrent(msg.gen)) return;
+      s.setResults({ layer: msg.layer, predictions: msg.predictions, forwardPasses: msg.forwardPasses, sessionError: null });
+      requestMaps();
+      return;
+    case 'gradcam':
+      if (!isCurrent(msg.gen) || msg.classIndex !== targetClass() || msg.variant !== s.settings.variant) return;
+      s.setResults({ gradcam: { classIndex: msg.classIndex, variant: msg.variant, map: msg.map, warnings: msg.warnings }, gradcamError: null, forwardPasses: msg.forwardPasses });
+      return;
+    case 'regionProgress': {
+      const r = s.results.region;
+      if (!isCurrent(msg.gen) || !r || r.job !== msg.job || r.status !== 'running') return;
+      s.setResults({ region: { ...r, done: msg.done, total: msg.total, map: msg.partial ?? r.map } });
+      return;
+    }
+    case 'region': {
+      const r = s.results.region;
+      if (!isCurrent(msg.gen) || !r || r.job !== msg.job) return;
+      s.setResults({ region: { ...r, status: 'done', map: msg.map, done: r.total, ms: msg.ms }, forwardPasses: msg.forwardPasses });
+      requestCombine();
+      return;
+    }
+    case 'regionCancelled': {
+      const r = s.results.region;
+      if (!isCurrent(msg.gen) || !r || r.job !== msg.job) return;
+      s.setResults({ region: { ...r, status: 'cancelled' } });
+      return;
+    }
+    case 'combined': {
+      combineInFlight = false;
+      if (!isCurrent(msg.gen)) return;
+      if (msg.stage.classIndex === targetClass() && msg.stage.variant === s.settings.variant) {
+        s.setResults({ stage: msg.stage, stageError: null, forwardPasses: msg.forwardPasses });
+      }
+      // the sliders may have moved while this ran: catch up with the latest settings
+      const st = get().settings;
+      const stage = get().results.stage;
+      const stale = !stage || stage.theta !== st.theta || JSON.stringify(stage.weights) !== JSON.stringify(weightsOf(st)) || stage.variant !== st.variant;
+      if (stale) requestCombine();
+      return;
+    }
+    case 'combineSkipped':
+      combineInFlight = false;
+      return;
+    case 'error':
+      if (msg.request === 'combine') combineInFlight = false;
+      if (!isCurrent(msg.gen)) return;
+      reportError(msg.request, msg.message);
+      return;
+  }
+}
+
+function reportError(request: WorkerRequest['type'], message: string): void {
+  const s = get();
+  switch (request) {
+    case 'setImage':
+      s.setInput({ decoding: false, error: message });
+      return;
+    case 'session':
+      s.setResults({ sessionError: message });
+      return;
+    case 'gradcam':
+      s.setResults({ gradcamError: message });
+      return;
+    case 'region':
+      s.setResults({ regionError: message, region: s.results.region ? { ...s.results.region, status: 'error' } : null });
+      return;
+    case 'combine':
+      combineInFlight = false;
+      s.setResults({ stageError: message });
+      return;
+    case 'init':
+    case 'setBackend':
+      s.setModel({ status: 'error', error: message });
+      return;
+    default:
+      s.setUi({ notice: message });
+  }
+}
+
+function onSettingsChange(now: Settings, before: Settings): void {
+  if (now.backend !== before.backend) {
+    get().setModel({ status: 'loading', loaded: 0, total: 0 });
+    send({ type: 'setBackend', backend: now.backend });
+    return;
+  }
+  if (now.modelId !== before.modelId) {
+    loadModel(now.modelId);
+    return;
+  }
+  if (now.layer !== before.layer) {
+    startSession();
+    return;
+  }
+  if (now.classIndex !== before.classIndex || now.variant !== before.variant) {
+    if (targetClass() !== get().results.gradcam?.classIndex || now.variant !== before.variant) {
+      get().setResults({ stage: null });
+      requestMaps();
+    }
+    return;
+  }
+  if (now.theta !== before.theta || now.weightsMode !== before.weightsMode || (now.weightsMode === 'manual' && now.gamma !== before.gamma)) {
+    requestCombine();
+  }
+}
+
+function loadModel(modelId: string): void {
+  const { setModel, setResults } = get();
+  cancelRegionJobs();
+  setModel({ status: 'loading', loadingId: modelId, loaded: 0, total: 0, error: null, info: null });
+  setResults({ ...EMPTY_RESULTS, forwardPasses: get().results.forwardPasses });
+  send({ type: 'loadModel', modelId, localBase: modelBase() });
+}
+
+export function setBackendChoice(backend: BackendChoice): void {
+  get().setSettings({ backend });
+}
+
+export interface TestHooks {
+  readonly forwardPasses: number;
+  readonly backend: string | null;
+  readonly crossOriginIsolated: boolean;
+}
+
+/** Starts the worker and wires the store to it (once). */
+export function startEngine(): void {
+  if (worker) return;
+  if (typeof SharedArrayBuffer !== 'undefined' && globalThis.crossOriginIsolated) {
+    control = new Int32Array(new SharedArrayBuffer(CONTROL.length * 4));
+  }
+  // module worker: the engine (tfjs wasm/webgl) runs synchronously on the thread that calls it
+  worker = new Worker(new URL('../worker/engineWorker.ts', import.meta.url), { type: 'module', name: 'fusion-cam-engine' });
+  worker.onmessage = (e: MessageEvent<WorkerReply>) => onReply(e.data);
+  worker.onerror = (e) => {
+    get().setModel({ status: 'error', error: `The engine worker failed: ${e.message || 'unknown error'}` });
+  };
+  const { settings } = get();
+  get().setModel({ status: 'loading', loadingId: settings.modelId });
+  send({ type: 'init', backend: settings.backend, control: control ? (control.buffer as SharedArrayBuffer) : null });
+  loadModel(settings.modelId);
+
+  let urlTimer: ReturnType<typeof setTimeout> | undefined;
+  useAppStore.subscribe((state, prev) => {
+    if (state.settings === prev.settings) return;
+    onSettingsChange(state.settings, prev.settings);
+    clearTimeout(urlTimer);
+    urlTimer = setTimeout(() => {
+      const q = queryFromSettings(get().settings, location.search);
+      if (q !== location.search) history.replaceState(null, '', `${location.pathname}${q}${location.hash}`);
+    }, 150);
+  });
+
+  const hooks: TestHooks = {
+    get forwardPasses() {
+      return get().results.forwardPasses;
+    },
+    get backend() {
+      return get().model.backend;
+    },
+    get crossOriginIsolated() {
+      return globalThis.crossOriginIsolated === true;
+    },
+  };
+  // read-only hooks for tests and the curious (forward-pass counter: τ must not move it)
+  Object.defineProperty(window, '__fusionCam', { value: Object.freeze(hooks), configurable: false, writable: false });
+}

@@ -1,0 +1,189 @@
+/**
+ * Export: a panel's overlay at the photo's original resolution, a side-by-side composite of all
+ * panels with captions, and a JSON sidecar with everything needed to reproduce the picture.
+ */
+import { useAppStore } from './store';
+import { colormapLut } from './colormaps';
+import { blendOverlay, drawColorBar, resampleMap, valueRange } from './render';
+import { fuseOnPage, PANEL_TITLES, shortLabel, type PanelId } from './derived';
+import { resizeBilinear } from '../engine/maps';
+
+/** Exports never allocate more than this many pixels (browser canvas limits). */
+const MAX_EXPORT_PIXELS = 40_000_000;
+
+function download(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.style.display = 'none';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+function stem(name: string | null): string {
+  const base = (name ?? 'image').replace(/\.[^.]*$/, '');
+  return base.replace(/[^\w.-]+/g, '_').slice(0, 80) || 'image';
+}
+
+interface Snapshot {
+  maps: Record<PanelId, Float32Array | null>;
+  inputSize: [number, number];
+}
+
+function snapshot(): Snapshot {
+  const s = useAppStore.getState();
+  const stage = s.results.stage;
+  const fusion = stage ? fuseOnPage(stage, s.settings.tau) : null;
+  return {
+    maps: {
+      gradcam: s.results.gradcam?.map ?? null,
+      scorecam: s.results.region?.status === 'done' ? s.results.region.map : null,
+      fusioncam: fusion?.map ?? null,
+      denoised: stage?.denoised ?? null,
+      combined: stage?.combined ?? null,
+    },
+    inputSize: s.model.info?.inputSize ?? [224, 224],
+  };
+}
+
+function rangeFor(id: PanelId, snap: Snapshot, panels: PanelId[]): [number, number] {
+  const { scale } = useAppStore.getState().settings;
+  if (scale === 'shared') return valueRange(panels.map((p) => snap.maps[p]).filter((m): m is Float32Array => m !== null));
+  return valueRange([snap.maps[id]!]);
+}
+
+export function visiblePanels(): PanelId[] {
+  const s = useAppStore.getState();
+  return s.settings.showIntermediate ? ['gradcam', 'scorecam', 'fusioncam', 'denoised', 'combined'] : ['gradcam', 'scorecam', 'fusioncam'];
+}
+
+/** The original photo (orientation applied), shrunk only past the pixel cap. */
+async function originalBitmap(): Promise<ImageBitmap> {
+  const { input } = useAppStore.getState();
+  if (!input.blob) throw new Error('No image loaded');
+  const scale = Math.min(1, Math.sqrt(MAX_EXPORT_PIXELS / Math.max(1, input.width * input.height)));
+  const opts: ImageBitmapOptions = { imageOrientation: 'from-image' };
+  if (scale < 1) Object.assign(opts, { resizeWidth: Math.floor(input.width * scale), resizeHeight: Math.floor(input.height * scale), resizeQuality: 'high' });
+  return createImageBitmap(input.blob, opts);
+}
+
+function bitmapPixels(bitmap: ImageBitmap, w = bitmap.width, h = bitmap.height): ImageData {
+  const c = new OffscreenCanvas(w, h);
+  const ctx = c.getContext('2d', { willReadFrequently: true })!;
+  ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(bitmap, 0, 0, w, h);
+  return ctx.getImageData(0, 0, w, h);
+}
+
+/** The JSON sidecar: model, layer, class, method, every parameter and β, app version, time. */
+export function sidecar(method: string): Record<string, unknown> {
+  const s = useAppStore.getState();
+  const { settings, results, model, input } = s;
+  const c = results.gradcam?.classIndex ?? results.predictions[0]?.index ?? null;
+  const label = c !== null ? (model.info?.labels[c] ?? `class ${c}`) : null;
+  const stage = results.stage;
+  return {
+    app: 'Fusion-CAM Studio',
+    appVersion: __APP_VERSION__,
+    time: new Date().toISOString(),
+    image: { name: input.name, width: input.width, height: input.height },
+    model: { id: model.info?.modelId ?? settings.modelId, name: model.info?.name ?? null, inputSize: model.info?.inputSize ?? null },
+    layer: results.layer,
+    backend: model.backend,
+    class: { index: c, name: label, probability: c !== null ? (results.predictions.find((p) => p.index === c)?.probability ?? null) : null },
+    method,
+    variant: settings.variant,
+    scoreCamVariant: settings.variant,
+    theta: settings.theta,
+    tau: settings.tau,
+    weights: settings.weightsMode === 'manual' ? { mode: 'manual', gradientShare: settings.gamma } : { mode: 'auto' },
+    betas: stage && stage.classIndex === c ? stage.betas : null,
+    denoiseThreshold: stage && stage.classIndex === c ? stage.threshold : null,
+    colormap: settings.colormap,
+    opacity: settings.opacity,
+    scale: settings.scale,
+    topK: results.predictions.map((p) => ({ index: p.index, label: model.info?.labels[p.index] ?? null, probability: p.probability })),
+  };
+}
+
+function canvasToPng(canvas: OffscreenCanvas): Promise<Blob> {
+  return canvas.convertToBlob({ type: 'image/png' });
+}
+
+/** One panel's overlay at the photo's original resolution, plus its JSON sidecar. */
+export async function exportPanel(id: PanelId): Promise<void> {
+  const snap = snapshot();
+  const map = snap.maps[id];
+  if (!map) throw new Error(`${PANEL_TITLES[id]} is not ready yet`);
+  const s = useAppStore.getState();
+  const bitmap = await originalBitmap();
+  const W = bitmap.width;
+  const H = bitmap.height;
+  const photo = bitmapPixels(bitmap);
+  bitmap.close();
+  const [h, w] = snap.inputSize;
+  const full = resizeBilinear(map, h, w, H, W);
+  const [lo, hi] = rangeFor(id, snap, visiblePanels());
+  const out = new ImageData(W, H);
+  blendOverlay(out, full, photo.data, colormapLut(s.settings.colormap), s.settings.opacity, lo, hi);
+  const canvas = new OffscreenCanvas(W, H);
+  canvas.getContext('2d')!.putImageData(out, 0, 0);
+  const name = `${stem(s.input.name)}.${id}`;
+  download(await canvasToPng(canvas), `${name}.png`);
+  download(new Blob([JSON.stringify({ ...sidecar(PANEL_TITLES[id]), export: { kind: 'panel', width: W, height: H } }, null, 2)], { type: 'application/json' }), `${name}.json`);
+}
+
+/** All panels side by side with captions, a colour bar and the settings line, plus a sidecar. */
+export async function exportAll(): Promise<void> {
+  const snap = snapshot();
+  const s = useAppStore.getState();
+  const panels = visiblePanels().filter((p) => snap.maps[p]);
+  if (panels.length === 0) throw new Error('Nothing to export yet');
+  const bitmap = await originalBitmap();
+  const cellW = Math.min(bitmap.width, 640);
+  const cellH = Math.max(1, Math.round((bitmap.height * cellW) / bitmap.width));
+  const photo = bitmapPixels(bitmap, cellW, cellH);
+  bitmap.close();
+  const gap = 16;
+  const capH = 44;
+  const footH = 64;
+  const cells = 1 + panels.length;
+  const W = cells * cellW + (cells + 1) * gap;
+  const H = capH + cellH + footH + gap;
+  const canvas = new OffscreenCanvas(W, H);
+  const ctx = canvas.getContext('2d')!;
+  ctx.fillStyle = '#15171c';
+  ctx.fillRect(0, 0, W, H);
+  ctx.fillStyle = '#e8eaed';
+  ctx.font = '600 20px system-ui, sans-serif';
+  ctx.textBaseline = 'middle';
+  const lut = colormapLut(s.settings.colormap);
+  const [h, w] = snap.inputSize;
+  const titles = ['Input', ...panels.map((p) => PANEL_TITLES[p])];
+  titles.forEach((t, i) => ctx.fillText(t, gap + i * (cellW + gap), capH / 2 + 4, cellW));
+  ctx.putImageData(photo, gap, capH);
+  panels.forEach((p, i) => {
+    const [lo, hi] = rangeFor(p, snap, panels);
+    const img = new ImageData(cellW, cellH);
+    blendOverlay(img, resampleMap(snap.maps[p]!, h, w, cellW, cellH), photo.data, lut, s.settings.opacity, lo, hi);
+    ctx.putImageData(img, gap + (i + 1) * (cellW + gap), capH);
+  });
+  const y = capH + cellH + 12;
+  drawColorBar(ctx, lut, gap, y, Math.min(320, cellW), 14);
+  ctx.font = '14px system-ui, sans-serif';
+  ctx.fillStyle = '#b8bcc4';
+  ctx.fillText('low', gap, y + 30);
+  ctx.textAlign = 'right';
+  ctx.fillText('high', gap + Math.min(320, cellW), y + 30);
+  ctx.textAlign = 'left';
+  const meta = sidecar('composite');
+  const cls = meta.class as { name: string | null; probability: number | null };
+  const line = `${s.model.info?.name ?? ''} · ${s.results.layer ?? ''} · ${cls.name ? shortLabel(cls.name) : ''}${cls.probability !== null ? ` (${(cls.probability * 100).toFixed(1)}%)` : ''} · ${s.settings.variant} · θ=${s.settings.theta} · τ=${s.settings.tau} · ${s.settings.colormap}`;
+  ctx.fillText(line, gap + Math.min(320, cellW) + 24, y + 8, W - (gap + Math.min(320, cellW) + 24) - gap);
+  const name = `${stem(s.input.name)}.all`;
+  download(await canvasToPng(canvas), `${name}.png`);
+  download(new Blob([JSON.stringify({ ...meta, export: { kind: 'composite', panels: titles, width: W, height: H } }, null, 2)], { type: 'application/json' }), `${name}.json`);
+}

@@ -1,0 +1,18 @@
+/** The app store: a few slices (input, model, settings, results, ui) in one zustand store. */
+import { create } from 'zustand';
+import { createInputSlice, type InputSlice } from './input';
+import { createModelSlice, type ModelSlice } from './model';
+import { createResultsSlice, type ResultsSlice } from './results';
+import { createSettingsSlice, type SettingsSlice } from './settings';
+import { createUiSlice, type UiSlice } from './ui';
+import { settingsFromQuery } from '../urlState';
+
+export type AppState = InputSlice & ModelSlice & SettingsSlice & ResultsSlice & UiSlice;
+
+export const useAppStore = create<AppState>()((...a) => ({
+  ...createInputSlice(...a),
+  ...createModelSlice(...a),
+  ...createSettingsSlice(settingsFromQuery(typeof location === 'undefined' ? '' : location.search))(...a),
+  ...createResultsSlice(...a),
+  ...createUiSlice(...a),
+}));

@@ -1,0 +1,61 @@
+/** What the engine has computed for the current image. */
+import type { StateCreator } from 'zustand';
+import type { Prediction } from '../../engine/session';
+import type { Variant } from '../../engine/maps';
+import type { StageData } from '../../worker/protocol';
+import type { AppState } from './index';
+
+export interface GradcamResult {
+  classIndex: number;
+  variant: Variant;
+  map: Float32Array;
+  warnings: string[];
+}
+
+export interface RegionState {
+  job: number;
+  classIndex: number;
+  variant: Variant;
+  status: 'running' | 'done' | 'cancelled' | 'error';
+  done: number;
+  total: number;
+  /** The final map, or the latest partial map while running. */
+  map: Float32Array | null;
+  ms?: number;
+}
+
+export interface ResultsState {
+  layer: string | null;
+  predictions: Prediction[];
+  sessionError: string | null;
+  gradcam: GradcamResult | null;
+  gradcamError: string | null;
+  region: RegionState | null;
+  regionError: string | null;
+  stage: StageData | null;
+  stageError: string | null;
+  forwardPasses: number;
+}
+
+export const EMPTY_RESULTS: ResultsState = {
+  layer: null,
+  predictions: [],
+  sessionError: null,
+  gradcam: null,
+  gradcamError: null,
+  region: null,
+  regionError: null,
+  stage: null,
+  stageError: null,
+  forwardPasses: 0,
+};
+
+export interface ResultsSlice {
+  results: ResultsState;
+  setResults(patch: Partial<ResultsState>): void;
+}
+
+export const createResultsSlice: StateCreator<AppState, [], [], ResultsSlice> = (set) => ({
+  results: EMPTY_RESULTS,
+  setResults: (patch) => set((s) => ({ results: { ...s.results, ...patch } })),
+});

@@ -1,0 +1,84 @@
+/**
+ * Backend choice inside the engine worker. WebGL only when the GPU is real: on a software
+ * rasteriser (SwiftShader, llvmpipe) WebGL is 10–50× slower than wasm on the same CPU
+ * (pitfall 5), so "auto" then picks wasm, and cpu if wasm cannot start.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgl';
+import { setWasmPaths, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { registerWasmFallbackKernels } from '../engine/wasmKernels';
+import type { BackendChoice, BackendName } from './protocol';
+
+// Pitfall 2: the .wasm files are emitted as hashed assets and named explicitly.
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmPlainUrl,
+  'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl,
+});
+
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|basic render driver/i;
+
+/** The WebGL renderer string, or null when WebGL is unavailable. */
+export function webglRenderer(): string | null {
+  try {
+    const canvas = new OffscreenCanvas(1, 1);
+    const gl = (canvas.getContext('webgl2') ?? canvas.getContext('webgl')) as WebGLRenderingContext | null;
+    if (!gl) return null;
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '');
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return renderer || null;
+  } catch {
+    return null;
+  }
+}
+
+export function isSoftwareRenderer(renderer: string | null): boolean {
+  return renderer === null || SOFTWARE_RENDERER.test(renderer);
+}
+
+async function trySetBackend(name: BackendName): Promise<boolean> {
+  try {
+    // setBackend resolves false (or throws) when the backend cannot initialise
+    const ok = await tf.setBackend(name);
+    if (!ok) return false;
+    await tf.ready();
+    if (name === 'wasm') registerWasmFallbackKernels();
+    return tf.getBackend() === name;
+  } catch {
+    return false;
+  }
+}
+
+export interface BackendState {
+  backend: BackendName;
+  renderer: string | null;
+  note?: string;
+  wasmThreads?: number;
+}
+
+export async function selectBackend(choice: BackendChoice): Promise<BackendState> {
+  const renderer = webglRenderer();
+  let order: BackendName[];
+  let note: string | undefined;
+  if (choice === 'auto') {
+    if (renderer && !isSoftwareRenderer(renderer)) order = ['webgl', 'wasm', 'cpu'];
+    else {
+      order = ['wasm', 'cpu'];
+      note = renderer ? `WebGL is software-rendered (${renderer}); using WebAssembly instead.` : 'WebGL is not available; using WebAssembly instead.';
+    }
+  } else {
+    order = [choice, ...(['wasm', 'cpu'] as BackendName[]).filter((b) => b !== choice)];
+  }
+  for (const name of order) {
+    if (await trySetBackend(name)) {
+      if (choice !== 'auto' && name !== choice) note = `The ${choice} backend could not start; using ${name}.`;
+      return { backend: name, renderer, note, wasmThreads: name === 'wasm' ? getThreadsCount() : undefined };
+    }
+  }
+  throw new Error('No TensorFlow.js backend could start in this browser');
+}

@@ -1,0 +1,58 @@
+/**
+ * Image decoding in the worker: the browser's own decoder (JPEG, PNG, WebP, GIF first frame,
+ * BMP, AVIF) via createImageBitmap, EXIF orientation applied. Pixels are read at full
+ * resolution (capped) for the model input, and a small bitmap is made for display.
+ */
+import type { RgbImage } from '../engine/image';
+import { CamError } from '../engine/errors';
+
+/** Above this many pixels the image is first shrunk by the browser (memory: 4 bytes per pixel). */
+export const MAX_MODEL_SOURCE_PIXELS = 40_000_000;
+
+export interface DecodedImage {
+  width: number;
+  height: number;
+  /** RGBA pixels for the model input (possibly shrunk from a huge original). */
+  rgba: RgbImage;
+  display: ImageBitmap;
+}
+
+function fit(width: number, height: number, maxSide: number): [number, number] {
+  const s = Math.min(1, maxSide / Math.max(width, height));
+  return [Math.max(1, Math.round(width * s)), Math.max(1, Math.round(height * s))];
+}
+
+export async function decodeImage(blob: Blob, displayMaxSide: number): Promise<DecodedImage> {
+  if (blob.size === 0) throw new CamError('The file is empty', 'not-image');
+  let bitmap: ImageBitmap;
+  try {
+    // 'none' conversions: the same 8-bit values Pillow would read, as the reference code does
+    bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image', premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
+  } catch {
+    if (blob.type && !blob.type.startsWith('image/')) {
+      throw new CamError(`This file is not an image (type ${blob.type}); use a JPEG, PNG, WebP, GIF or BMP file`, 'not-image');
+    }
+    throw new CamError('This file could not be decoded as an image (not an image, or a corrupted or unsupported file)', 'not-image');
+  }
+  const { width, height } = bitmap;
+  if (width < 1 || height < 1) {
+    bitmap.close();
+    throw new CamError('The image has no pixels', 'not-image');
+  }
+  if (width * height > MAX_MODEL_SOURCE_PIXELS) {
+    const s = Math.sqrt(MAX_MODEL_SOURCE_PIXELS / (width * height));
+    const shrunk = await createImageBitmap(bitmap, { resizeWidth: Math.floor(width * s), resizeHeight: Math.floor(height * s), resizeQuality: 'high' });
+    bitmap.close();
+    bitmap = shrunk;
+  }
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (!ctx) throw new CamError('The browser could not create a 2D canvas to read the image', 'canvas');
+  ctx.drawImage(bitmap, 0, 0);
+  const data = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+  const [dw, dh] = fit(width, height, displayMaxSide);
+  const display = await createImageBitmap(bitmap, { resizeWidth: dw, resizeHeight: dh, resizeQuality: 'high' });
+  const rgba: RgbImage = { width: bitmap.width, height: bitmap.height, data, channels: 4 };
+  bitmap.close();
+  return { width, height, rgba, display };
+}

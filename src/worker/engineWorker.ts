@@ -1,0 +1,279 @@
+/**
+ * The engine worker. The CAM engine runs here, not on the page's thread, because tfjs's wasm
+ * and webgl kernels run synchronously on the thread that calls them: one Score-CAM batch is
+ * hundreds of milliseconds of uninterrupted work, which on the main thread would freeze input
+ * and painting. Requests are handled one at a time in arrival order; maps go back as
+ * transferred Float32Arrays.
+ */
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { CamModel } from '../engine/model/camModel';
+import { ExplanationSession } from '../engine/session';
+import { toModelInput, type RgbImage } from '../engine/image';
+import { describeRegistryModel } from '../engine/model/registry';
+import { isAbortError } from '../engine/errors';
+import { selectBackend, type BackendState } from './backend';
+import { buildModel, fetchLabels, fetchModelFiles, type ModelFiles } from './fetchModel';
+import { decodeImage } from './decodeImage';
+import { CONTROL, type BackendChoice, type LoadedModelInfo, type WorkerReply, type WorkerRequest } from './protocol';
+
+interface WorkerScope {
+  postMessage(message: WorkerReply, transfer?: Transferable[]): void;
+  onmessage: ((e: MessageEvent<WorkerRequest>) => void) | null;
+}
+const scope = self as unknown as WorkerScope;
+
+function post(message: WorkerReply, transfer: Transferable[] = []): void {
+  scope.postMessage(message, transfer);
+}
+
+let control: Int32Array | null = null;
+/** Fallbacks when no SharedArrayBuffer (not cross-origin isolated): read when queued messages arrive. */
+let localCancelBelow = 0;
+let localLatestGen = 0;
+
+let backendState: BackendState | null = null;
+let modelFiles: ModelFiles | null = null;
+let modelInfo: LoadedModelInfo | null = null;
+let layersModel: LayersModel | null = null;
+let camModel: CamModel | null = null;
+let image: { gen: number; rgba: RgbImage } | null = null;
+let session: ExplanationSession | null = null;
+let sessionGen = -1;
+/** Forward passes of sessions already closed, so the counter only grows. */
+let passesBefore = 0;
+/** Region maps finished in the current session, by `${class}|${variant}`. */
+const regionDone = new Set<string>();
+
+const forwardPasses = () => passesBefore + (session?.forwardPasses ?? 0);
+
+function latestGen(): number {
+  return Math.max(localLatestGen, control ? Atomics.load(control, CONTROL.latestGen) : 0);
+}
+function cancelBelow(): number {
+  return Math.max(localCancelBelow, control ? Atomics.load(control, CONTROL.cancelBelow) : 0);
+}
+
+function closeSession(): void {
+  if (session) {
+    passesBefore += session.forwardPasses;
+    session.dispose();
+  }
+  session = null;
+  sessionGen = -1;
+  regionDone.clear();
+}
+
+function disposeModel(): void {
+  closeSession();
+  layersModel?.dispose();
+  layersModel = null;
+  camModel = null;
+}
+
+async function setBackend(choice: BackendChoice): Promise<void> {
+  disposeModel();
+  backendState = await selectBackend(choice);
+  post({ type: 'backend', ...backendState });
+  if (modelFiles && modelInfo) await buildCamModel(modelInfo.modelId, modelInfo.labels);
+}
+
+async function buildCamModel(modelId: string, labels: string[]): Promise<void> {
+  const descriptor = { ...describeRegistryModel(modelId, currentLocalBase), labels };
+  layersModel = await buildModel(modelFiles!);
+  camModel = new CamModel(layersModel, descriptor);
+  modelInfo = {
+    modelId,
+    name: descriptor.name,
+    inputSize: camModel.inputSize,
+    numClasses: camModel.numClasses,
+    layers: camModel.candidateLayers(),
+    defaultLayer: camModel.defaultLayer(),
+    labels,
+  };
+  post({ type: 'modelLoaded', info: modelInfo });
+}
+
+let currentLocalBase: string | undefined;
+
+async function loadModel(modelId: string, localBase?: string): Promise<void> {
+  disposeModel();
+  modelFiles = null;
+  modelInfo = null;
+  currentLocalBase = localBase;
+  const descriptor = describeRegistryModel(modelId, localBase);
+  const url = new URL(descriptor.url, self.location.href).href;
+  const files = await fetchModelFiles(url, (loaded, total) => post({ type: 'modelProgress', modelId, loaded, total }));
+  let labels = descriptor.labels;
+  if (!labels && descriptor.labelsUrl) {
+    // labels live beside the models folder: <base>/../labels/...
+    labels = await fetchLabels(new URL(descriptor.labelsUrl, new URL('..', new URL(localBase ?? descriptor.url, self.location.href))).href);
+  }
+  modelFiles = files;
+  await buildCamModel(modelId, labels ?? []);
+}
+
+async function setImage(gen: number, blob: Blob, displayMaxSide: number): Promise<void> {
+  const decoded = await decodeImage(blob, displayMaxSide);
+  if (gen < latestGen()) {
+    decoded.display.close();
+    return;
+  }
+  closeSession();
+  image = { gen, rgba: decoded.rgba };
+  post({ type: 'imageDecoded', gen, width: decoded.width, height: decoded.height, display: decoded.display }, [decoded.display]);
+}
+
+async function startSession(gen: number, layer?: string): Promise<void> {
+  if (!camModel) throw new Error('The model is not loaded yet');
+  if (!image || image.gen !== gen) throw new Error('The image is no longer current');
+  closeSession();
+  const { input } = toModelInput(image.rgba, camModel.inputSize, camModel.descriptor.preprocessing);
+  session = await ExplanationSession.create(camModel, input, layer && camModel.candidateLayers().some((l) => l.name === layer) ? layer : undefined);
+  sessionGen = gen;
+  post({ type: 'sessionReady', gen, layer: session.layer, predictions: session.topK(5), forwardPasses: forwardPasses() });
+}
+
+function liveSession(gen: number): ExplanationSession {
+  if (!session || sessionGen !== gen) throw new Error('The explanation session is not ready');
+  return session;
+}
+
+async function handle(req: WorkerRequest): Promise<void> {
+  if ('gen' in req && req.type !== 'setImage' && req.gen < latestGen()) {
+    // stale: the UI moved on
+    if (req.type === 'combine') post({ type: 'combineSkipped', gen: req.gen });
+    return;
+  }
+  switch (req.type) {
+    case 'init':
+      control = req.control ? new Int32Array(req.control) : null;
+      await setBackend(req.backend);
+      return;
+    case 'setBackend':
+      await setBackend(req.backend);
+      return;
+    case 'loadModel':
+      try {
+        await loadModel(req.modelId, req.localBase);
+      } catch (e) {
+        post({ type: 'modelError', modelId: req.modelId, message: (e as Error).message });
+      }
+      return;
+    case 'setImage':
+      if (req.gen < latestGen()) return;
+      await setImage(req.gen, req.blob, req.displayMaxSide);
+      return;
+    case 'session':
+      await startSession(req.gen, req.layer);
+      return;
+    case 'gradcam': {
+      const s = liveSession(req.gen);
+      const r = await s.gradientMap(req.classIndex, 'gradcam', req.variant);
+      const map = Float32Array.from(r.map); // the session keeps its own copy cached
+      post({ type: 'gradcam', gen: req.gen, classIndex: req.classIndex, variant: req.variant, map, warnings: r.warnings, forwardPasses: forwardPasses() }, [map.buffer]);
+      return;
+    }
+    case 'region':
+      await runRegion(req);
+      return;
+    case 'combine': {
+      const s = liveSession(req.gen);
+      if (!regionDone.has(`${req.classIndex}|${req.variant}`)) {
+        // Score-CAM not finished (cancelled or pending)
+        post({ type: 'combineSkipped', gen: req.gen });
+        return;
+      }
+      const f = await s.fusion(req.classIndex, { theta: req.theta, tau: 1, variant: req.variant, weights: req.weights }, { variant: req.variant });
+      const denoised = Float32Array.from(f.denoised);
+      const combined = Float32Array.from(f.combined);
+      const region = Float32Array.from(f.region);
+      post(
+        {
+          type: 'combined',
+          gen: req.gen,
+          stage: {
+            classIndex: req.classIndex,
+            theta: req.theta,
+            variant: req.variant,
+            weights: req.weights,
+            denoised,
+            combined,
+            region,
+            threshold: f.threshold,
+            betas: f.betas,
+            // step 5 runs on the page; its own warning is added there
+            warnings: f.warnings.filter((w) => !w.startsWith('The Fusion-CAM map is constant')),
+          },
+          forwardPasses: forwardPasses(),
+        },
+        [denoised.buffer, combined.buffer, region.buffer],
+      );
+      return;
+    }
+    case 'cancel':
+      return;
+  }
+}
+
+async function runRegion(req: Extract<WorkerRequest, { type: 'region' }>): Promise<void> {
+  const s = liveSession(req.gen);
+  const key = `${req.classIndex}|${req.variant}`;
+  if (req.job < cancelBelow()) {
+    post({ type: 'regionCancelled', gen: req.gen, job: req.job, classIndex: req.classIndex });
+    return;
+  }
+  const abort = new AbortController();
+  const shouldStop = () => req.job < cancelBelow() || req.gen < latestGen();
+  let lastPartial = 0;
+  const t0 = performance.now();
+  try {
+    const r = await s.regionMap(req.classIndex, {
+      method: 'scorecam',
+      variant: req.variant,
+      batchSize: req.batchSize,
+      orderByGradient: true,
+      signal: abort.signal,
+      onProgress: (p) => {
+        if (shouldStop()) {
+          abort.abort();
+          return;
+        }
+        const now = performance.now();
+        const wantPartial = p.partial && p.done < p.total && now - lastPartial > 150;
+        if (!wantPartial) {
+          post({ type: 'regionProgress', gen: req.gen, job: req.job, classIndex: req.classIndex, done: p.done, total: p.total, partial: null });
+          return;
+        }
+        lastPartial = now;
+        p.partial!().then(
+          (partial) => post({ type: 'regionProgress', gen: req.gen, job: req.job, classIndex: req.classIndex, done: p.done, total: p.total, partial }, [partial.buffer]),
+          () => undefined,
+        );
+      },
+    });
+    regionDone.add(key);
+    const map = Float32Array.from(r.map);
+    post({ type: 'region', gen: req.gen, job: req.job, classIndex: req.classIndex, variant: req.variant, map, forwardPasses: forwardPasses(), ms: performance.now() - t0 }, [map.buffer]);
+  } catch (e) {
+    if (isAbortError(e)) {
+      post({ type: 'regionCancelled', gen: req.gen, job: req.job, classIndex: req.classIndex });
+      return;
+    }
+    throw e;
+  }
+}
+
+let chain: Promise<void> = Promise.resolve();
+
+scope.onmessage = (e: MessageEvent<WorkerRequest>) => {
+  const req = e.data;
+  // bookkeeping that must not wait behind running work
+  if (req.type === 'cancel') localCancelBelow = Math.max(localCancelBelow, req.job + 1);
+  if (req.type === 'setImage') localLatestGen = Math.max(localLatestGen, req.gen);
+  chain = chain.then(() =>
+    handle(req).catch((err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      post({ type: 'error', gen: 'gen' in req ? req.gen : undefined, request: req.type, message });
+    }),
+  );
+};

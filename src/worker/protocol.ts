@@ -1,0 +1,76 @@
+/**
+ * The typed message protocol between the UI thread and the engine worker. Every request that
+ * concerns an image carries the image generation `gen`; the UI drops replies of stale
+ * generations, and the worker skips queued requests of generations the UI has moved past.
+ */
+import type { LayerInfo } from '../engine/model/camModel';
+import type { Prediction } from '../engine/session';
+import type { FusionBetas } from '../engine/fusion';
+import type { Variant } from '../engine/maps';
+import type { ContributionWeights } from '../engine/fusion';
+
+export type BackendName = 'webgl' | 'wasm' | 'cpu';
+export type BackendChoice = BackendName | 'auto';
+
+/**
+ * Shared control words (an Int32Array over a SharedArrayBuffer when the page is cross-origin
+ * isolated). The engine's Score-CAM loop never yields to the worker's event loop on wasm/cpu
+ * (their `data()` resolves in a microtask), so a "cancel" message would only be read after the
+ * run; a shared word is read between batches instead.
+ */
+export const CONTROL = {
+  /** Region jobs with an id below this value are cancelled. */
+  cancelBelow: 0,
+  /** The newest image generation; requests of older generations are skipped. */
+  latestGen: 1,
+  length: 2,
+} as const;
+
+export interface LoadedModelInfo {
+  modelId: string;
+  name: string;
+  inputSize: [number, number];
+  numClasses: number;
+  layers: LayerInfo[];
+  defaultLayer: string;
+  labels: string[];
+}
+
+export interface StageData {
+  classIndex: number;
+  theta: number;
+  variant: Variant;
+  weights: ContributionWeights;
+  denoised: Float32Array;
+  combined: Float32Array;
+  region: Float32Array;
+  threshold: number;
+  betas: FusionBetas;
+  warnings: string[];
+}
+
+export type WorkerRequest =
+  | { type: 'init'; backend: BackendChoice; control: SharedArrayBuffer | null }
+  | { type: 'setBackend'; backend: BackendChoice }
+  | { type: 'loadModel'; modelId: string; localBase?: string }
+  | { type: 'setImage'; gen: number; blob: Blob; displayMaxSide: number }
+  | { type: 'session'; gen: number; layer?: string }
+  | { type: 'gradcam'; gen: number; classIndex: number; variant: Variant }
+  | { type: 'region'; gen: number; job: number; classIndex: number; variant: Variant; batchSize: number }
+  | { type: 'combine'; gen: number; classIndex: number; theta: number; variant: Variant; weights: ContributionWeights }
+  | { type: 'cancel'; job: number };
+
+export type WorkerReply =
+  | { type: 'backend'; backend: BackendName; renderer: string | null; note?: string; wasmThreads?: number }
+  | { type: 'modelProgress'; modelId: string; loaded: number; total: number }
+  | { type: 'modelLoaded'; info: LoadedModelInfo }
+  | { type: 'modelError'; modelId: string; message: string }
+  | { type: 'imageDecoded'; gen: number; width: number; height: number; display: ImageBitmap }
+  | { type: 'sessionReady'; gen: number; layer: string; predictions: Prediction[]; forwardPasses: number }
+  | { type: 'gradcam'; gen: number; classIndex: number; variant: Variant; map: Float32Array; warnings: string[]; forwardPasses: number }
+  | { type: 'regionProgress'; gen: number; job: number; classIndex: number; done: number; total: number; partial: Float32Array | null }
+  | { type: 'region'; gen: number; job: number; classIndex: number; variant: Variant; map: Float32Array; forwardPasses: number; ms: number }
+  | { type: 'regionCancelled'; gen: number; job: number; classIndex: number }
+  | { type: 'combined'; gen: number; stage: StageData; forwardPasses: number }
+  | { type: 'combineSkipped'; gen: number }
+  | { type: 'error'; gen?: number; request: WorkerRequest['type']; message: string };

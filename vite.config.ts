@@ -1,0 +1,121 @@
+import { defineConfig, type Plugin, type Connect } from 'vite';
+import react from '@vitejs/plugin-react';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(fileURLToPath(import.meta.url));
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+const sharedDir = path.resolve(root, process.env.FUSION_CAM_SHARED ?? '../shared');
+
+/**
+ * Pitfall 1: tfjs builds its pthread workers from `wasmFactoryThreadedSimd.toString()`, and the
+ * production minifier rewrites the `_scriptDir` test inside that function into a reference to a
+ * renamed closure variable, so every pthread dies with "e is not defined". The statement is
+ * useless to us (setWasmPaths gives explicit URLs), so we delete it, and fail loudly if a tfjs
+ * upgrade changes it, rather than silently breaking threaded wasm again.
+ */
+function tfjsThreadedWasmFix(): Plugin {
+  const pattern = 'if(typeof _scriptDir !== "undefined" && _scriptDir){scriptDirectory=_scriptDir}';
+  return {
+    name: 'fusion-cam:tfjs-threaded-wasm-fix',
+    apply: 'build',
+    transform(code, id) {
+      if (!id.replace(/\\/g, '/').includes('tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js')) return null;
+      if (!code.includes(pattern)) {
+        throw new Error(`tfjs-threaded-wasm-fix: the _scriptDir statement was not found in ${id}; the tfjs wasm build changed, re-check pitfall 1`);
+      }
+      return { code: code.split(pattern).join(''), map: null };
+    },
+  };
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.json': 'application/json; charset=utf-8',
+  '.bin': 'application/octet-stream',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/**
+ * Read-only static serving of the shared models and labels at /models/ and /labels/ (dev and
+ * preview), so development and tests never reach the internet. Paths are resolved and checked
+ * to stay inside their folder.
+ */
+function sharedAssets(): Plugin {
+  const mounts: [string, string][] = [
+    ['/models/', path.join(sharedDir, 'models')],
+    ['/labels/', path.join(sharedDir, 'labels')],
+  ];
+  const middleware: Connect.NextHandleFunction = (req, res, next) => {
+    const url = req.url ?? '';
+    const mount = mounts.find(([prefix]) => url.startsWith(prefix));
+    if (!mount) return next();
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.statusCode = 405;
+      res.setHeader('Allow', 'GET, HEAD');
+      return res.end('Method not allowed');
+    }
+    const [prefix, dir] = mount;
+    let rel: string;
+    try {
+      rel = decodeURIComponent(url.slice(prefix.length).split(/[?#]/)[0]);
+    } catch {
+      res.statusCode = 400;
+      return res.end('Bad path');
+    }
+    const file = path.resolve(dir, rel);
+    if (rel.includes('\0') || (file !== dir && !file.startsWith(dir + path.sep))) {
+      res.statusCode = 403;
+      return res.end('Forbidden');
+    }
+    fs.stat(file, (err, st) => {
+      if (err || !st.isFile()) {
+        res.statusCode = 404;
+        return res.end('Not found');
+      }
+      res.statusCode = 200;
+      res.setHeader('Content-Type', CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream');
+      res.setHeader('Content-Length', String(st.size));
+      res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+      res.setHeader('Cache-Control', 'no-cache');
+      if (req.method === 'HEAD') return res.end();
+      fs.createReadStream(file).pipe(res);
+    });
+  };
+  return {
+    name: 'fusion-cam:shared-assets',
+    configureServer(server) {
+      server.middlewares.use(middleware);
+    },
+    configurePreviewServer(server) {
+      server.middlewares.use(middleware);
+    },
+  };
+}
+
+// Threaded wasm needs SharedArrayBuffer, which needs cross-origin isolation.
+const isolationHeaders = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+export default defineConfig(({ mode }) => ({
+  plugins: [react(), tfjsThreadedWasmFix(), sharedAssets()],
+  define: {
+    __APP_VERSION__: JSON.stringify(pkg.version),
+    // dev and tests read models from the local mirror; a production build points at Google's storage
+    ...(mode === 'development' || mode === 'test'
+      ? { 'import.meta.env.VITE_MODEL_BASE': JSON.stringify(process.env.VITE_MODEL_BASE ?? '/models/') }
+      : {}),
+  },
+  worker: {
+    format: 'es',
+    plugins: () => [tfjsThreadedWasmFix()],
+  },
+  server: { headers: isolationHeaders },
+  preview: { headers: isolationHeaders },
+  build: {
+    target: 'es2022',
+    chunkSizeWarningLimit: 2000,
+  },
+}));
