@@ -35,9 +35,10 @@ export async function ablationCamRun(ctx: RegionContext, variant: ScoreCamVarian
     throwIfAborted(ctx.signal);
     const channels = order.slice(i, i + B);
     const z = tf.tidy(() => {
-      // keep[j, k] = 0 for the channel ablated in batch row j
-      const keep = tf.sub(1, tf.oneHot(tf.tensor1d(channels, 'int32'), K, 1, 0, 'float32'));
-      const ablated = tf.mul(A, tf.reshape(keep, [channels.length, 1, 1, K])) as tf.Tensor4D;
+      // keep[j, k] = 0 for the channel ablated in batch row j (built in JS: wasm's float32 OneHot writes int bits)
+      const keep = new Float32Array(channels.length * K).fill(1);
+      channels.forEach((k, j) => (keep[j * K + k] = 0));
+      const ablated = tf.mul(A, tf.tensor4d(keep, [channels.length, 1, 1, K])) as tf.Tensor4D;
       return tf.reshape(tf.slice(ctx.head(ablated), [0, c], [-1, 1]), [-1]);
     });
     const zk = await z.data();

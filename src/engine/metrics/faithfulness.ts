@@ -171,6 +171,18 @@ export class FaithfulnessEvaluator {
     if (this.disposed) throw new CamError('This evaluator was disposed', 'disposed');
   }
 
+  private readonly pixelCache = new Map<'x' | 'blurred', Promise<Float32Array>>();
+
+  /** x or blur(x) as H·W·C floats, downloaded once. */
+  private pixels(which: 'x' | 'blurred'): Promise<Float32Array> {
+    let hit = this.pixelCache.get(which);
+    if (!hit) {
+      hit = (which === 'x' ? this.x : this.blurredInput()).data() as Promise<Float32Array>;
+      this.pixelCache.set(which, hit);
+    }
+    return hit;
+  }
+
   private blurredInput(): tf.Tensor4D {
     this.blurred ??= gaussianBlur(this.x, { kernelSize: 51, sigma: 50, ...this.opts.blur });
     return this.blurred;
@@ -218,32 +230,31 @@ export class FaithfulnessEvaluator {
     scores[n - 1] = mode === 'deletion' ? ends.zero : ends.original;
     const total = progressBase.total || n - 2;
     const order = pixelOrder(map);
-    // rank[p] = position of pixel p in the order; step i has replaced the pixels with rank < i·step
-    const rank = new Float32Array(this.nPixels);
-    for (let r = 0; r < order.length; r++) rank[order[r]] = r;
     const [H, W] = this.inputSize;
     const C = this.x.shape[3];
-    const rankT = tf.tensor4d(rank, [1, H, W, 1]);
-    const start = mode === 'deletion' ? this.x : this.blurredInput();
-    const finish = mode === 'deletion' ? tf.zerosLike(this.x) : this.x;
-    try {
-      for (let i = 1; i < n - 1; i += this.batchSize) {
-        throwIfAborted(run.signal);
-        const steps = Array.from({ length: Math.min(this.batchSize, n - 1 - i) }, (_, j) => i + j);
-        const batch = tf.tidy(() => {
-          const b = steps.length;
-          const thresholds = tf.tensor4d(steps.map((s) => s * this.step), [b, 1, 1, 1]);
-          const replaced = tf.broadcastTo(tf.less(rankT, thresholds), [b, H, W, C]);
-          // exact copies of start or finish values, as the authors' index assignment
-          return tf.where(replaced, tf.broadcastTo(finish, [b, H, W, C]), tf.broadcastTo(start, [b, H, W, C])) as tf.Tensor4D;
-        });
-        const p = await probabilities(this.logits, batch, this.classIndex).finally(() => batch.dispose());
-        steps.forEach((s, j) => (scores[s] = p[j]));
-        run.onProgress?.({ done: progressBase.done + steps[steps.length - 1], total });
-      }
-    } finally {
-      rankT.dispose();
-      if (mode === 'deletion') finish.dispose();
+    const size = H * W * C;
+    // Step images are built in JS: a masked copy per image is cheap, while broadcast comparisons
+    // on the wasm backend cost more than the forward pass itself. Values are exact copies of
+    // start or finish, as the authors' index assignment.
+    const start = await this.pixels(mode === 'deletion' ? 'x' : 'blurred');
+    const finish = mode === 'deletion' ? null : await this.pixels('x');
+    for (let i = 1; i < n - 1; i += this.batchSize) {
+      throwIfAborted(run.signal);
+      const steps = Array.from({ length: Math.min(this.batchSize, n - 1 - i) }, (_, j) => i + j);
+      const data = new Float32Array(steps.length * size);
+      steps.forEach((s, j) => {
+        const o = j * size;
+        data.set(start, o);
+        const upto = Math.min(order.length, s * this.step);
+        for (let r = 0; r < upto; r++) {
+          const p = o + order[r] * C;
+          for (let ch = 0; ch < C; ch++) data[p + ch] = finish ? finish[order[r] * C + ch] : 0;
+        }
+      });
+      const batch = tf.tensor4d(data, [steps.length, H, W, C]);
+      const p = await probabilities(this.logits, batch, this.classIndex).finally(() => batch.dispose());
+      steps.forEach((s, j) => (scores[s] = p[j]));
+      run.onProgress?.({ done: progressBase.done + steps[steps.length - 1], total });
     }
     throwIfAborted(run.signal);
     return { mode, scores, auc: curveAuc(scores) };
