@@ -126,6 +126,8 @@ for (const { name, spec, layers } of setups) {
             [10, 1],
             [50, 1],
             [30, 0.3],
+            [0, 1],
+            [95, 2],
           ]) {
             const want = ref.fusion(Lg, Lr, r.p, r.pb, theta, tau, variant);
             const got = await session.fusion(c, { theta, tau, variant, weights: { mode: 'auto' } });
