@@ -7,32 +7,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { normalizeMap } from '../maps';
 import { throwIfAborted } from '../errors';
+import { MaskedInputBuilder } from './maskedInputs';
 import { softmaxAt, type RegionCamMethod, type RegionContext, type RegionResult, type ScoreCamVariant } from './region';
 
-/** Masks H_k for a batch of channels, [b, H, W, 1], per variant. */
-function buildMasks(A: tf.Tensor4D, channels: number[], size: [number, number], variant: ScoreCamVariant): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [, h, w] = A.shape;
-    const idx = tf.tensor1d(channels, 'int32');
-    const Ak = tf.reshape(tf.transpose(tf.gather(tf.reshape(A, [h, w, -1]), idx, 2), [2, 0, 1]), [channels.length, h, w, 1]) as tf.Tensor4D;
-    if (variant === 'xplain') {
-      // H_k = Up(N(A_k)) with N's 1e-8 in the denominator
-      const mn = tf.min(Ak, [1, 2, 3], true);
-      const mx = tf.max(Ak, [1, 2, 3], true);
-      const n = tf.div(tf.sub(Ak, mn), tf.add(tf.sub(mx, mn), 1e-8)) as tf.Tensor4D;
-      return tf.image.resizeBilinear(n, size, false, true);
-    }
-    // H_k = N(Up(A_k)); these channels are non-constant so max − min > 0
-    const U = tf.image.resizeBilinear(Ak, size, false, true);
-    const shifted = tf.sub(U, tf.min(U, [1, 2, 3], true));
-    return tf.div(shifted, tf.max(shifted, [1, 2, 3], true)) as tf.Tensor4D;
-  });
-}
-
 /** The score s_k of one batch of masked inputs: logit (reference) or probability. */
-function scoreBatch(ctx: RegionContext, masks: tf.Tensor4D, variant: ScoreCamVariant): tf.Tensor1D {
+function scoreBatch(ctx: RegionContext, maskedInputs: tf.Tensor4D, variant: ScoreCamVariant): tf.Tensor1D {
   return tf.tidy(() => {
-    const z = ctx.logits(tf.mul(ctx.x, masks) as tf.Tensor4D);
+    const z = ctx.logits(maskedInputs);
     const s = variant === 'reference' ? z : tf.softmax(z);
     return tf.reshape(tf.slice(s, [0, ctx.classIndex], [-1, 1]), [-1]) as tf.Tensor1D;
   });
@@ -107,21 +88,24 @@ export async function scoreCamRun(ctx: RegionContext, variant: ScoreCamVariant):
 
   const partial = () => combine(A, channelWeights(scores, used.map((u, k) => u && scored[k]), variant), inputSize, variant);
   const B = Math.max(1, Math.floor(ctx.batchSize));
-  for (let start = 0; start < active.length; start += B) {
-    throwIfAborted(ctx.signal);
-    const channels = active.slice(start, start + B);
-    const s = tf.tidy(() => {
-      const masks = buildMasks(A, channels, inputSize, variant);
-      return scoreBatch(ctx, masks, variant);
-    });
-    const values = await s.data();
-    s.dispose();
-    channels.forEach((k, i) => {
-      scores[k] = values[i];
-      scored[k] = true;
-    });
-    forwardPasses += channels.length;
-    ctx.onProgress?.({ done: Math.min(start + B, active.length), total: active.length, partial });
+  // x ⊙ H_k for a batch in a few large ops (see maskedInputs.ts); at most B masked images exist at once
+  const masked = new MaskedInputBuilder(ctx.x, A, variant === 'xplain' ? 'before-upsampling' : 'after-upsampling');
+  try {
+    for (let start = 0; start < active.length; start += B) {
+      throwIfAborted(ctx.signal);
+      const channels = active.slice(start, start + B);
+      const s = tf.tidy(() => scoreBatch(ctx, masked.maskedInputs(channels), variant));
+      const values = await s.data();
+      s.dispose();
+      channels.forEach((k, i) => {
+        scores[k] = values[i];
+        scored[k] = true;
+      });
+      forwardPasses += channels.length;
+      ctx.onProgress?.({ done: Math.min(start + B, active.length), total: active.length, partial });
+    }
+  } finally {
+    masked.dispose();
   }
   throwIfAborted(ctx.signal);
   const map = await combine(A, channelWeights(scores, used, variant), inputSize, variant);
