@@ -1,0 +1,24 @@
+/**
+ * What an explanation session needs from a model, whatever it is built from: a LayersModel
+ * (CamModel) or a TF.js GraphModel (GraphCamModel). CamModel satisfies it structurally.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { LayerInfo, ModelSplit } from './camModel';
+import type { ModelDescriptor } from './descriptor';
+
+export interface ExplainableModel {
+  readonly descriptor: ModelDescriptor;
+  readonly name: string;
+  /** [H, W] of the image input. */
+  readonly inputSize: [number, number];
+  readonly numClasses: number;
+  /** True when the published output is a softmax that the logits stop before. */
+  readonly stopsBeforeSoftmax: boolean;
+  label(classIndex: number): string;
+  candidateLayers(): LayerInfo[];
+  defaultLayer(): string;
+  split(layerName?: string): ModelSplit;
+  /** x [B,H,W,3] in input space → logits [B, classes]. */
+  logits(x: tf.Tensor4D): tf.Tensor2D;
+  dispose(): void;
+}
