@@ -1,0 +1,374 @@
+/**
+ * `fusion-cam evaluate`: the authors' faithfulness protocol over a folder of images. For each
+ * image and method: the map, Average Drop / Increase terms, Deletion and Insertion AUC (spec §5),
+ * and, when boxes are known, the pointing game and energy-based pointing game. Rows go to CSV and
+ * JSON as each image finishes (a long run that stops keeps what it has), and a summary table in
+ * the layout of the authors' published table is printed at the end.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { CamError } from '../engine/errors';
+import { toModelInput } from '../engine/image';
+import { GRADIENT_METHODS, type GradientMethodId } from '../engine/methods/gradient';
+import { REGION_METHODS } from '../engine/methods/registry';
+import type { RegionMethodId, ScoreCamVariant } from '../engine/methods/region';
+import { ExplanationSession } from '../engine/session';
+import type { FusionParams } from '../engine/fusion';
+import { FaithfulnessEvaluator, mean } from '../engine/metrics/faithfulness';
+import { boxesToInput, energyPointingGame, pointingGame, type Box } from '../engine/metrics/localization';
+import { readImageFile } from '../node/files';
+import { initBackend, listArg, listImages, loadCamModel, numberArg, parseCli, reportError, stemOf, UsageError } from './common';
+
+export const EVALUATE_USAGE = `usage: fusion-cam evaluate --model <folder|model.json|URL> --images <folder> [--labels labels.json]
+  [--methods gradcam,scorecam,fusioncam] [--limit N] [--seed S] [--batch 32] [--out results.csv]
+  [--class-source predicted|label] [--layer NAME] [--variant reference|xplain]
+  [--scorecam-variant reference|xplain|original] [--gradient-method gradcam] [--region-method scorecam]
+  [--theta 10] [--tau 1] [--step 448] [--backend wasm|cpu] [--preprocessing …] [--class-names FILE]
+  Methods: gradient family (gradcam, gradcampp, xgradcam, layercam), region family
+  (scorecam, groupcam, ablationcam, unioncam) and fusioncam. --labels is the dataset's ground truth
+  (a JSON list, or {images: [...]}, of {file, label, width, height, boxes_xyxy}); a labels.json inside
+  the images folder is used when --labels is not given. --class-names overrides the model's class names.
+  Writes results.csv and results.json (same stem as --out) with one row per image and method.`;
+
+const OPTIONS = {
+  model: { type: 'string' },
+  images: { type: 'string' },
+  labels: { type: 'string' },
+  methods: { type: 'string' },
+  limit: { type: 'string' },
+  seed: { type: 'string' },
+  batch: { type: 'string' },
+  out: { type: 'string' },
+  'class-source': { type: 'string' },
+  layer: { type: 'string' },
+  variant: { type: 'string' },
+  'scorecam-variant': { type: 'string' },
+  'gradient-method': { type: 'string' },
+  'region-method': { type: 'string' },
+  theta: { type: 'string' },
+  tau: { type: 'string' },
+  step: { type: 'string' },
+  backend: { type: 'string' },
+  preprocessing: { type: 'string' },
+  'class-names': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export interface GroundTruth {
+  label?: number;
+  width?: number;
+  height?: number;
+  boxes?: Box[];
+}
+
+/** Ground truth by file name from the dataset's labels.json. */
+export function parseGroundTruth(text: string, source: string): Map<string, GroundTruth> {
+  let j: unknown;
+  try {
+    j = JSON.parse(text);
+  } catch {
+    throw new CamError(`${source} is not valid JSON`, 'bad-labels');
+  }
+  const list = Array.isArray(j) ? j : (j as { images?: unknown })?.images;
+  if (!Array.isArray(list)) throw new CamError(`${source} holds no list of images ({file, label, …} entries)`, 'bad-labels');
+  const out = new Map<string, GroundTruth>();
+  for (const e of list as Record<string, unknown>[]) {
+    if (!e || typeof e.file !== 'string') throw new CamError(`${source}: an entry has no "file" name`, 'bad-labels');
+    const gt: GroundTruth = {};
+    if (e.label !== undefined) {
+      if (!Number.isInteger(e.label)) throw new CamError(`${source}: the label of ${e.file} is not a class index`, 'bad-labels');
+      gt.label = e.label as number;
+    }
+    if (typeof e.width === 'number' && typeof e.height === 'number') [gt.width, gt.height] = [e.width, e.height];
+    if (Array.isArray(e.boxes_xyxy) && e.boxes_xyxy.length > 0) {
+      gt.boxes = (e.boxes_xyxy as unknown[]).map((b) => {
+        if (!Array.isArray(b) || b.length !== 4 || !b.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+          throw new CamError(`${source}: a box of ${e.file} is not [x0, y0, x1, y1]`, 'bad-labels');
+        }
+        return b as Box;
+      });
+    }
+    out.set(path.basename(e.file), gt);
+  }
+  return out;
+}
+
+/** Seeded Fisher–Yates (mulberry32), so --seed picks the same subset on every machine. */
+export function shuffled<T>(items: T[], seed: number): T[] {
+  let a = seed >>> 0;
+  const rand = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+export interface ResultRow {
+  image: string;
+  method: string;
+  model: string;
+  layer: string;
+  classIndex: number;
+  className: string;
+  classSource: 'predicted' | 'label';
+  label: number | '';
+  predicted: number;
+  probability: number;
+  maskedProbability: number;
+  averageDrop: number;
+  increase: number;
+  deletionAuc: number;
+  insertionAuc: number;
+  pointing: number | '';
+  energyPointing: number | '';
+  mapMs: number;
+  metricsMs: number;
+}
+
+const CSV_COLUMNS: (keyof ResultRow)[] = [
+  'image', 'method', 'model', 'layer', 'classIndex', 'className', 'classSource', 'label', 'predicted', 'probability',
+  'maskedProbability', 'averageDrop', 'increase', 'deletionAuc', 'insertionAuc', 'pointing', 'energyPointing', 'mapMs', 'metricsMs',
+];
+
+function csvCell(v: unknown): string {
+  const s = typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(8)) : String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export interface SummaryRow {
+  method: string;
+  model: string;
+  images: number;
+  averageDrop: number;
+  increase: number;
+  deletion: number;
+  insertion: number;
+  pointing?: number;
+  energyPointing?: number;
+}
+
+export function summarize(rows: ResultRow[], methods: string[]): SummaryRow[] {
+  return methods
+    .map((m) => {
+      const r = rows.filter((x) => x.method === m);
+      const withBoxes = r.filter((x) => x.pointing !== '');
+      const s: SummaryRow = {
+        method: m,
+        model: r[0]?.model ?? '',
+        images: r.length,
+        averageDrop: mean(r.map((x) => x.averageDrop)),
+        increase: mean(r.map((x) => x.increase)),
+        deletion: mean(r.map((x) => x.deletionAuc)),
+        insertion: mean(r.map((x) => x.insertionAuc)),
+      };
+      if (withBoxes.length > 0) {
+        s.pointing = mean(withBoxes.map((x) => x.pointing as number));
+        s.energyPointing = mean(withBoxes.map((x) => x.energyPointing as number));
+      }
+      return s;
+    })
+    .filter((s) => s.images > 0);
+}
+
+const METHOD_LABELS: Record<string, string> = {
+  ...Object.fromEntries(Object.values(GRADIENT_METHODS).map((m) => [m.id, m.label])),
+  ...Object.fromEntries(Object.values(REGION_METHODS).map((m) => [m!.id, m!.label])),
+  fusioncam: 'Fusion-CAM',
+};
+
+/** The authors' table layout: method, model, Average Drop ↓, Increase ↑, Deletion ↓, Insertion ↑ (+ pointing). */
+export function formatSummary(summary: SummaryRow[]): string {
+  const boxes = summary.some((s) => s.pointing !== undefined);
+  const head = ['Method', 'Model', 'N', 'Avg Drop ↓', 'Increase ↑', 'Deletion ↓', 'Insertion ↑', ...(boxes ? ['Pointing ↑', 'Energy PG ↑'] : [])];
+  const body = summary.map((s) => [
+    METHOD_LABELS[s.method] ?? s.method,
+    s.model,
+    String(s.images),
+    s.averageDrop.toFixed(4),
+    s.increase.toFixed(4),
+    s.deletion.toFixed(4),
+    s.insertion.toFixed(4),
+    ...(boxes ? [s.pointing?.toFixed(4) ?? '–', s.energyPointing?.toFixed(4) ?? '–'] : []),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+/** Progress on stderr: a bar on a terminal, one line per image otherwise (logs). */
+function progressBar(total: number): { update(done: number, detail: string): void; line(s: string): void } {
+  const tty = process.stderr.isTTY;
+  return {
+    update(done, detail) {
+      if (!tty) return;
+      const width = 24;
+      const fill = Math.round((width * done) / Math.max(1, total));
+      process.stderr.write(`\r\x1b[K[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} ${detail}`.slice(0, (process.stderr.columns ?? 120) + 8));
+    },
+    line(s) {
+      process.stderr.write(tty ? `\r\x1b[K${s}\n` : `${s}\n`);
+    },
+  };
+}
+
+export async function runEvaluate(argv: string[]): Promise<number> {
+  try {
+    const { values: a } = parseCli(argv, OPTIONS);
+    if (a.help) {
+      process.stdout.write(EVALUATE_USAGE + '\n');
+      return 0;
+    }
+    if (!a.images) throw new UsageError('--images is required (a folder of images)');
+    const variant = (a.variant ?? 'reference') as FusionParams['variant'];
+    if (variant !== 'reference' && variant !== 'xplain') throw new UsageError(`--variant must be reference or xplain, got "${a.variant}"`);
+    const scoreVariant = (a['scorecam-variant'] ?? variant) as ScoreCamVariant;
+    if (!['reference', 'xplain', 'original'].includes(scoreVariant)) throw new UsageError('--scorecam-variant must be reference, xplain or original');
+    const gradientMethod = (a['gradient-method'] ?? 'gradcam') as GradientMethodId;
+    if (!GRADIENT_METHODS[gradientMethod]) throw new UsageError(`--gradient-method must be one of ${Object.keys(GRADIENT_METHODS).join(', ')}`);
+    const regionMethod = (a['region-method'] ?? 'scorecam') as RegionMethodId;
+    if (!REGION_METHODS[regionMethod]) throw new UsageError(`--region-method must be one of ${Object.keys(REGION_METHODS).join(', ')}`);
+    const known = [...Object.keys(GRADIENT_METHODS), ...Object.keys(REGION_METHODS), 'fusioncam'];
+    const methods = listArg(a.methods, ['gradcam', 'scorecam', 'fusioncam']);
+    if (methods.length === 0) throw new UsageError('--methods is empty');
+    for (const m of methods) if (!known.includes(m)) throw new UsageError(`Unknown method "${m}" (known: ${known.join(', ')})`);
+    const classSource = a['class-source'] ?? 'predicted';
+    if (classSource !== 'predicted' && classSource !== 'label') throw new UsageError('--class-source must be predicted or label');
+    const limit = a.limit === undefined ? Infinity : numberArg(a.limit, 'limit', 0, (v) => Number.isInteger(v) && v >= 1);
+    const seed = a.seed === undefined ? undefined : numberArg(a.seed, 'seed', 0, Number.isInteger);
+    const batchSize = numberArg(a.batch, 'batch', 32, (v) => Number.isInteger(v) && v >= 1);
+    const step = numberArg(a.step, 'step', 448, (v) => Number.isInteger(v) && v >= 1);
+    const theta = numberArg(a.theta, 'theta', 10, (v) => v >= 0 && v < 100);
+    const tau = numberArg(a.tau, 'tau', 1, (v) => v > 0);
+    const outCsv = a.out ?? 'results.csv';
+    const outJson = outCsv.replace(/\.csv$/i, '') + '.json';
+
+    const st = await fs.stat(a.images).catch(() => null);
+    if (!st?.isDirectory()) throw new CamError(`--images must be a folder of images: ${a.images}`, 'not-found');
+    let labelsFile = a.labels;
+    if (!labelsFile) {
+      const beside = path.join(a.images, 'labels.json');
+      if (await fs.stat(beside).catch(() => null)) labelsFile = beside;
+    }
+    let truth = new Map<string, GroundTruth>();
+    if (labelsFile) {
+      const text = await fs.readFile(labelsFile, 'utf8').catch(() => {
+        throw new CamError(`Labels file not found: ${labelsFile}`, 'not-found');
+      });
+      truth = parseGroundTruth(text, labelsFile);
+    }
+    let files = await listImages([a.images]);
+    if (seed !== undefined) files = shuffled(files, seed);
+    files = files.slice(0, limit);
+    if (classSource === 'label') {
+      const missing = files.filter((f) => truth.get(path.basename(f))?.label === undefined);
+      if (missing.length > 0) throw new CamError(`--class-source label needs a label for every image; ${path.basename(missing[0])}${missing.length > 1 ? ` and ${missing.length - 1} more` : ''} have none`, 'bad-labels');
+    }
+
+    const backend = await initBackend(a.backend);
+    const camModel = await loadCamModel({ model: a.model, preprocessing: a.preprocessing, labels: a['class-names'] }, (s) => process.stderr.write(s + '\n'));
+    const layer = a.layer ?? camModel.defaultLayer();
+    camModel.split(layer); // fail early on a bad layer
+    const params: FusionParams = { theta, tau, variant, weights: { mode: 'auto' } };
+    const modelId = camModel.descriptor.id;
+    await fs.mkdir(path.dirname(path.resolve(outCsv)), { recursive: true });
+    await fs.writeFile(outCsv, CSV_COLUMNS.join(',') + '\n');
+    const rows: ResultRow[] = [];
+    const curves: { image: string; method: string; deletion: number[]; insertion: number[] }[] = [];
+    const failures: { image: string; error: string }[] = [];
+    const bar = progressBar(files.length);
+    const settings = { model: modelId, modelUrl: camModel.descriptor.url, layer, backend, methods, variant, scoreCamVariant: scoreVariant, gradientMethod, regionMethod, theta, tau, step, batchSize, classSource, labels: labelsFile ?? null, limit: Number.isFinite(limit) ? limit : null, seed: seed ?? null };
+    const writeJson = () =>
+      fs.writeFile(outJson, JSON.stringify({ settings, summary: summarize(rows, methods), rows, curves, failures }, null, 1));
+    const t0 = performance.now();
+
+    for (const [i, file] of files.entries()) {
+      const name = path.basename(file);
+      const stem = stemOf(file);
+      const gt = truth.get(name);
+      const tImage = performance.now();
+      let session: ExplanationSession | undefined;
+      let ev: FaithfulnessEvaluator | undefined;
+      try {
+        const img = await readImageFile(file);
+        const { input } = toModelInput(img, camModel.inputSize, camModel.descriptor.preprocessing);
+        session = await ExplanationSession.create(camModel, input, layer);
+        const predicted = session.predictedClass;
+        const c = classSource === 'label' ? gt!.label! : predicted;
+        session.checkClass(c);
+        ev = FaithfulnessEvaluator.create((x) => camModel.logits(x), session.x, c, { step, batchSize });
+        const boxes = gt?.boxes ? boxesToInput(gt.boxes, gt.width ?? img.width, gt.height ?? img.height, camModel.inputSize) : undefined;
+        const imageRows: ResultRow[] = [];
+        for (const m of methods) {
+          const tm = performance.now();
+          const onProgress = (p: { done: number; total: number }) => bar.update(i, `${stem} ${m} ${p.done}/${p.total}`);
+          bar.update(i, `${stem} ${m}`);
+          let map: Float32Array;
+          if (m === 'fusioncam') {
+            map = (await session.fusion(c, params, { gradientMethod, method: regionMethod, variant: scoreVariant, batchSize, onProgress })).map;
+          } else if (m in GRADIENT_METHODS) {
+            map = (await session.gradientMap(c, m as GradientMethodId, variant)).map;
+          } else {
+            map = (await session.regionMap(c, { method: m as RegionMethodId, variant: scoreVariant, batchSize, onProgress })).map;
+          }
+          const mapMs = performance.now() - tm;
+          const tq = performance.now();
+          const r = await ev.evaluate(map, { onProgress: (p) => bar.update(i, `${stem} ${m} metrics ${p.done}/${p.total}`) });
+          imageRows.push({
+            image: name,
+            method: m,
+            model: modelId,
+            layer,
+            classIndex: c,
+            className: camModel.label(c),
+            classSource,
+            label: gt?.label ?? '',
+            predicted,
+            probability: r.original,
+            maskedProbability: r.masked,
+            averageDrop: r.drop,
+            increase: r.increase,
+            deletionAuc: r.deletion.auc,
+            insertionAuc: r.insertion.auc,
+            pointing: boxes ? pointingGame(map, boxes, camModel.inputSize) : '',
+            energyPointing: boxes ? energyPointingGame(map, boxes, camModel.inputSize) : '',
+            mapMs: Math.round(mapMs),
+            metricsMs: Math.round(performance.now() - tq),
+          });
+          curves.push({ image: name, method: m, deletion: Array.from(r.deletion.scores), insertion: Array.from(r.insertion.scores) });
+        }
+        rows.push(...imageRows);
+        await fs.appendFile(outCsv, imageRows.map((r) => CSV_COLUMNS.map((k) => csvCell(r[k])).join(',') + '\n').join(''));
+        const secs = (performance.now() - tImage) / 1000;
+        bar.line(`[${i + 1}/${files.length}] ${stem}: class ${c} ${camModel.label(c)} · ${imageRows.map((r) => `${r.method} del ${r.deletionAuc.toFixed(3)} ins ${r.insertionAuc.toFixed(3)}`).join(' · ')} · ${secs.toFixed(1)} s`);
+      } catch (e) {
+        // one bad image does not end the run; it is reported and listed in the JSON
+        const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+        failures.push({ image: name, error: msg });
+        bar.line(`[${i + 1}/${files.length}] ${stem}: skipped: ${msg}`);
+      } finally {
+        ev?.dispose();
+        session?.dispose();
+      }
+      await writeJson();
+    }
+    bar.update(files.length, 'done');
+    const summary = summarize(rows, methods);
+    const minutes = (performance.now() - t0) / 60000;
+    process.stderr.write(`\n${rows.length / methods.length} images × ${methods.length} methods in ${minutes.toFixed(1)} min (${backend}); rows: ${outCsv}, ${outJson}${failures.length ? `; ${failures.length} image(s) skipped` : ''}\n`);
+    process.stdout.write(formatSummary(summary) + '\n');
+    camModel.dispose();
+    if (process.env.FUSION_CAM_DEBUG) process.stderr.write(`tensors left: ${tf.memory().numTensors}\n`);
+    return failures.length > 0 && rows.length === 0 ? 1 : 0;
+  } catch (e) {
+    return reportError(e, EVALUATE_USAGE);
+  }
+}
