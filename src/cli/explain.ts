@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PNG } from 'pngjs';
 import * as tf from '@tensorflow/tfjs-core';
 import { CamError } from '../engine/errors';
-import { toModelInput } from '../engine/image';
+import { toModelInput, type ResizeMethod } from '../engine/image';
 import { resizeBilinear } from '../engine/maps';
 import { GRADIENT_METHODS, type GradientMethodId } from '../engine/methods/gradient';
 import { REGION_METHODS } from '../engine/methods/registry';
@@ -20,7 +20,7 @@ export const EXPLAIN_USAGE = `usage: fusion-cam explain --model <folder|model.js
   [--variant reference|xplain] [--scorecam-variant reference|xplain|original]
   [--gradient-method gradcam] [--region-method scorecam] [--theta 10] [--tau 1] [--gradient-share γ]
   [--batch 32] [--backend wasm|cpu] [--preprocessing mobilenet|unit|imagenet|raw] [--labels FILE]
-  [--colormap turbo] [--opacity 0.5] [--save-input] [--out DIR]`;
+  [--resize bilinear|pillow] [--colormap turbo] [--opacity 0.5] [--save-input] [--out DIR]`;
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -39,6 +39,7 @@ const OPTIONS = {
   backend: { type: 'string' },
   preprocessing: { type: 'string' },
   labels: { type: 'string' },
+  resize: { type: 'string' },
   colormap: { type: 'string' },
   opacity: { type: 'string' },
   'save-input': { type: 'boolean' },
@@ -76,6 +77,8 @@ export async function runExplain(argv: string[]): Promise<number> {
     const batchSize = numberArg(a.batch, 'batch', 32, (v) => Number.isInteger(v) && v >= 1);
     const opacity = numberArg(a.opacity, 'opacity', 0.5, (v) => v >= 0 && v <= 1);
     const colormap = (a.colormap ?? 'turbo') as ColormapId;
+    const resize = (a.resize ?? 'bilinear') as ResizeMethod;
+    if (resize !== 'bilinear' && resize !== 'pillow') throw new UsageError(`--resize must be bilinear (TF.js resizeBilinear, the app's) or pillow (torchvision/PIL), got "${a.resize}"`);
     const classArg = a.class === undefined ? undefined : numberArg(a.class, 'class', 0, (v) => Number.isInteger(v) && v >= 0);
     const outDir = a.out ?? 'out';
     const images = await listImages(a.image ?? []);
@@ -93,7 +96,7 @@ export async function runExplain(argv: string[]): Promise<number> {
       const stem = stemOf(file);
       const t0 = performance.now();
       const img = await readImageFile(file);
-      const { rgb, input } = toModelInput(img, camModel.inputSize, camModel.descriptor.preprocessing);
+      const { rgb, input } = toModelInput(img, camModel.inputSize, camModel.descriptor.preprocessing, resize);
       const session = await ExplanationSession.create(camModel, input, layer);
       try {
         const c = classArg ?? session.predictedClass;
@@ -154,6 +157,7 @@ export async function runExplain(argv: string[]): Promise<number> {
         const report = {
           image: path.resolve(file),
           imageSize: [img.width, img.height],
+          resize,
           model: { id: camModel.descriptor.id, name: camModel.name, url: camModel.descriptor.url, inputSize: camModel.inputSize, preprocessing: camModel.descriptor.preprocessing.id, stopsBeforeSoftmax: camModel.stopsBeforeSoftmax },
           layer: { name: session.split.layer.name, shape: session.split.layer.shape },
           backend,

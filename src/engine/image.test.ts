@@ -178,9 +178,9 @@ describe('preprocessing', () => {
     expect(preprocessRgb(rgb, PREPROCESSING.unit)[1]).toBeCloseTo(1, 6);
   });
 
-  it('toModelInput resizes to [H, W] (rows, columns) then preprocesses', () => {
+  it("toModelInput('pillow') resizes to [H, W] (rows, columns) then preprocesses", () => {
     const img = image(4, 4, (x, y) => [70 * x + 7 * y, 0, 0]);
-    const { rgb, input } = toModelInput(img, [2, 4], PREPROCESSING.raw);
+    const { rgb, input } = toModelInput(img, [2, 4], PREPROCESSING.raw, 'pillow');
     expect(rgb.length).toBe(2 * 4 * 3);
     // width unchanged (4), height 4 → 2: R(x, y) = 70x + {5, 16}
     expect(plane(rgb, 0, 4)).toEqual([

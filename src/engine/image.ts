@@ -1,9 +1,12 @@
 /**
- * Image → model input. Resizing follows Pillow's BILINEAR `Image.resize` bit for bit (a
- * triangle filter widened by the scale factor when shrinking, i.e. antialiased, with
- * Pillow's 22-bit fixed-point coefficients and a rounding to 8 bits after each pass), because
- * the authors' code resizes with torchvision `Resize((224, 224))` on a PIL image. Whole image,
- * no crop.
+ * Image → model input, whole image, no crop. Two resizers:
+ * - 'bilinear' (default): exactly `tf.image.resizeBilinear(img, [H, W])` with TF.js's defaults
+ *   (alignCorners = false, halfPixelCenters = false, no antialiasing), on float pixels. This is
+ *   how the TF.js MobileNet numbers in shared/PROVENANCE.md were measured (0.75 on dog.jpg:
+ *   41.6 %; 74.6 % top-1 on imagenet_val), so the app, the CLI and TF.js users see the same input.
+ * - 'pillow': Pillow's BILINEAR `Image.resize` bit for bit (antialiased triangle filter, 22-bit
+ *   fixed point, 8-bit rounding after each pass), i.e. torchvision `Resize((224, 224))` on a PIL
+ *   image as in the authors' Python pipeline.
  */
 import type { Preprocessing } from './model/descriptor';
 
@@ -147,9 +150,77 @@ export function preprocessRgb(rgb: Uint8Array, pre: Preprocessing): Float32Array
   return out;
 }
 
-/** Decoded image → model input (resize with Pillow's bilinear, then preprocess). */
-export function toModelInput(img: RgbImage, size: [number, number], pre: Preprocessing): { rgb: Uint8Array; input: Float32Array } {
+export type ResizeMethod = 'bilinear' | 'pillow';
+
+/**
+ * TF.js `resizeBilinear` with alignCorners = false, halfPixelCenters = false (its cpu kernel's
+ * arithmetic: source = dst·in/out, floor/ceil neighbours clamped to the edge). RGB float32 out.
+ */
+export function resizeRgbBilinearTf(img: RgbImage, outW: number, outH: number): Float32Array {
+  const { width: inW, height: inH, data, channels } = img;
+  if (inW < 1 || inH < 1) throw new Error(`The image has no pixels (${inW}×${inH})`);
+  const out = new Float32Array(outW * outH * 3);
+  const ry = inH / outH;
+  const rx = inW / outW;
+  const x0s = new Int32Array(outW);
+  const x1s = new Int32Array(outW);
+  const fxs = new Float64Array(outW);
+  for (let x = 0; x < outW; x++) {
+    const sx = rx * x;
+    x0s[x] = Math.max(0, Math.floor(sx));
+    x1s[x] = Math.min(inW - 1, Math.ceil(sx));
+    fxs[x] = sx - x0s[x];
+  }
+  for (let y = 0; y < outH; y++) {
+    const sy = ry * y;
+    const y0 = Math.max(0, Math.floor(sy));
+    const y1 = Math.min(inH - 1, Math.ceil(sy));
+    const fy = sy - y0;
+    for (let x = 0; x < outW; x++) {
+      const fx = fxs[x];
+      const tl = (y0 * inW + x0s[x]) * channels;
+      const tr = (y0 * inW + x1s[x]) * channels;
+      const bl = (y1 * inW + x0s[x]) * channels;
+      const br = (y1 * inW + x1s[x]) * channels;
+      const o = (y * outW + x) * 3;
+      for (let c = 0; c < 3; c++) {
+        const top = data[tl + c] + (data[tr + c] - data[tl + c]) * fx;
+        const bottom = data[bl + c] + (data[br + c] - data[bl + c]) * fx;
+        out[o + c] = top + (bottom - top) * fy;
+      }
+    }
+  }
+  return out;
+}
+
+/** Float RGB (H×W×3, 0…255) → the model's input space. */
+export function preprocessRgbFloat(rgb: Float32Array, pre: Preprocessing): Float32Array {
+  const out = new Float32Array(rgb.length);
+  for (let i = 0; i < rgb.length; i += 3) {
+    out[i] = rgb[i] * pre.scale[0] + pre.offset[0];
+    out[i + 1] = rgb[i + 1] * pre.scale[1] + pre.offset[1];
+    out[i + 2] = rgb[i + 2] * pre.scale[2] + pre.offset[2];
+  }
+  return out;
+}
+
+/**
+ * Decoded image → model input: resize (see the top of this file), then preprocess. `rgb` is the
+ * resized image as 8-bit RGB for display.
+ */
+export function toModelInput(
+  img: RgbImage,
+  size: [number, number],
+  pre: Preprocessing,
+  resize: ResizeMethod = 'bilinear',
+): { rgb: Uint8Array; input: Float32Array } {
   const [H, W] = size;
-  const rgb = resizeRgbPillow(img, W, H);
-  return { rgb, input: preprocessRgb(rgb, pre) };
+  if (resize === 'pillow') {
+    const rgb = resizeRgbPillow(img, W, H);
+    return { rgb, input: preprocessRgb(rgb, pre) };
+  }
+  const f = resizeRgbBilinearTf(img, W, H);
+  const rgb = new Uint8Array(f.length);
+  for (let i = 0; i < f.length; i++) rgb[i] = Math.min(255, Math.max(0, Math.round(f[i])));
+  return { rgb, input: preprocessRgbFloat(f, pre) };
 }
