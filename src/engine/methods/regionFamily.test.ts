@@ -12,6 +12,7 @@ import { CamModel } from '../model/camModel';
 import { PREPROCESSING } from '../model/descriptor';
 import { ExplanationSession } from '../session';
 import { DEFAULT_FUSION_PARAMS } from '../fusion';
+import { initNodeBackend } from '../../node/backend';
 import type { GradientMethodId } from './gradient';
 import type { RegionMethodId, ScoreCamVariant } from './region';
 
@@ -273,5 +274,20 @@ describe('fusion of any gradient map with any region map', () => {
       expect(f.betas.gradient).toBeCloseTo(bg, 5);
       expect(f.betas.combined).toBeCloseTo(bdr, 5);
     });
+  });
+});
+
+describe('the wasm backend gives the same region maps as cpu', () => {
+  // wasm has kernels of its own (its float32 OneHot once zeroed every Ablation-CAM weight)
+  it.each(['groupcam', 'ablationcam', 'unioncam'] as RegionMethodId[])('%s', async (method) => {
+    const onCpu = await withSession(async (s) => (await s.regionMap(s.predictedClass, { method, batchSize: 5 })).map);
+    await initNodeBackend('wasm');
+    try {
+      const onWasm = await withSession(async (s) => (await s.regionMap(s.predictedClass, { method, batchSize: 5 })).map);
+      expect(maxAbsDiff(onWasm, onCpu)).toBeLessThan(1e-4);
+      expect(Math.max(...onWasm)).toBe(1);
+    } finally {
+      await tf.setBackend('cpu');
+    }
   });
 });
