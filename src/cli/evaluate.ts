@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CamError } from '../engine/errors';
-import { toModelInput } from '../engine/image';
+import { toModelInput, type ResizeMethod } from '../engine/image';
 import { GRADIENT_METHODS, type GradientMethodId } from '../engine/methods/gradient';
 import { REGION_METHODS } from '../engine/methods/registry';
 import type { RegionMethodId, ScoreCamVariant } from '../engine/methods/region';
@@ -24,7 +24,7 @@ export const EVALUATE_USAGE = `usage: fusion-cam evaluate --model <folder|model.
   [--methods gradcam,scorecam,fusioncam] [--limit N] [--seed S] [--batch 32] [--out results.csv]
   [--class-source predicted|label] [--layer NAME] [--variant reference|xplain]
   [--scorecam-variant reference|xplain|original] [--gradient-method gradcam] [--region-method scorecam]
-  [--theta 10] [--tau 1] [--step 448] [--backend wasm|cpu] [--preprocessing …] [--class-names FILE]
+  [--theta 10] [--tau 1] [--step 448] [--backend wasm|cpu] [--preprocessing …] [--class-names FILE] [--resize bilinear|pillow]
   Methods: gradient family (gradcam, gradcampp, xgradcam, layercam), region family
   (scorecam, groupcam, ablationcam, unioncam) and fusioncam. --labels is the dataset's ground truth
   (a JSON list, or {images: [...]}, of {file, label, width, height, boxes_xyxy}); a labels.json inside
@@ -51,6 +51,7 @@ const OPTIONS = {
   step: { type: 'string' },
   backend: { type: 'string' },
   preprocessing: { type: 'string' },
+  resize: { type: 'string' },
   'class-names': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -245,6 +246,8 @@ export async function runEvaluate(argv: string[]): Promise<number> {
     const limit = a.limit === undefined ? Infinity : numberArg(a.limit, 'limit', 0, (v) => Number.isInteger(v) && v >= 1);
     const seed = a.seed === undefined ? undefined : numberArg(a.seed, 'seed', 0, Number.isInteger);
     const batchSize = numberArg(a.batch, 'batch', 32, (v) => Number.isInteger(v) && v >= 1);
+    const resize = (a.resize ?? 'bilinear') as ResizeMethod;
+    if (resize !== 'bilinear' && resize !== 'pillow') throw new UsageError(`--resize must be bilinear (TF.js resizeBilinear, the app's) or pillow (torchvision/PIL), got "${a.resize}"`);
     const step = numberArg(a.step, 'step', 448, (v) => Number.isInteger(v) && v >= 1);
     const theta = numberArg(a.theta, 'theta', 10, (v) => v >= 0 && v < 100);
     const tau = numberArg(a.tau, 'tau', 1, (v) => v > 0);
@@ -285,7 +288,7 @@ export async function runEvaluate(argv: string[]): Promise<number> {
     const curves: { image: string; method: string; deletion: number[]; insertion: number[] }[] = [];
     const failures: { image: string; error: string }[] = [];
     const bar = progressBar(files.length);
-    const settings = { model: modelId, modelUrl: camModel.descriptor.url, layer, backend, methods, variant, scoreCamVariant: scoreVariant, gradientMethod, regionMethod, theta, tau, step, batchSize, classSource, labels: labelsFile ?? null, limit: Number.isFinite(limit) ? limit : null, seed: seed ?? null };
+    const settings = { model: modelId, modelUrl: camModel.descriptor.url, layer, backend, resize, methods, variant, scoreCamVariant: scoreVariant, gradientMethod, regionMethod, theta, tau, step, batchSize, classSource, labels: labelsFile ?? null, limit: Number.isFinite(limit) ? limit : null, seed: seed ?? null };
     const writeJson = () =>
       fs.writeFile(outJson, JSON.stringify({ settings, summary: summarize(rows, methods), rows, curves, failures }, null, 1));
     const t0 = performance.now();
@@ -299,7 +302,7 @@ export async function runEvaluate(argv: string[]): Promise<number> {
       let ev: FaithfulnessEvaluator | undefined;
       try {
         const img = await readImageFile(file);
-        const { input } = toModelInput(img, camModel.inputSize, camModel.descriptor.preprocessing);
+        const { input } = toModelInput(img, camModel.inputSize, camModel.descriptor.preprocessing, resize);
         session = await ExplanationSession.create(camModel, input, layer);
         const predicted = session.predictedClass;
         const c = classSource === 'label' ? gt!.label! : predicted;

@@ -6,14 +6,14 @@
 import fs from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { CamError } from '../engine/errors';
-import { toModelInput } from '../engine/image';
+import { toModelInput, type ResizeMethod } from '../engine/image';
 import { FaithfulnessEvaluator } from '../engine/metrics/faithfulness';
 import { readImageFile } from '../node/files';
 import { initBackend, loadCamModel, numberArg, parseCli, progressLine, reportError, UsageError } from './common';
 
 export const METRICS_USAGE = `usage: fusion-cam metrics --model <folder|model.json|URL> --image <file> --map <file.f32>
   [--class INDEX] [--json] [--step 448] [--batch 16] [--backend wasm|cpu]
-  [--preprocessing mobilenet|unit|imagenet|raw] [--labels FILE]
+  [--preprocessing mobilenet|unit|imagenet|raw] [--labels FILE] [--resize bilinear|pillow]
   The map is H×W little-endian float32 (row-major) at the model input size, used as given
   (no re-normalisation), as the authors' evaluation code does. Class: the predicted one unless --class.`;
 
@@ -27,6 +27,7 @@ const OPTIONS = {
   batch: { type: 'string' },
   backend: { type: 'string' },
   preprocessing: { type: 'string' },
+  resize: { type: 'string' },
   labels: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -58,6 +59,8 @@ export async function runMetrics(argv: string[]): Promise<number> {
     }
     if (!a.image) throw new UsageError('--image is required');
     if (!a.map) throw new UsageError('--map is required (an H×W float32 file)');
+    const resize = (a.resize ?? 'bilinear') as ResizeMethod;
+    if (resize !== 'bilinear' && resize !== 'pillow') throw new UsageError(`--resize must be bilinear (TF.js resizeBilinear, the app's) or pillow (torchvision/PIL), got "${a.resize}"`);
     const step = numberArg(a.step, 'step', 448, (v) => Number.isInteger(v) && v >= 1);
     const batchSize = numberArg(a.batch, 'batch', 16, (v) => Number.isInteger(v) && v >= 1);
     const classArg = a.class === undefined ? undefined : numberArg(a.class, 'class', 0, (v) => Number.isInteger(v) && v >= 0);
@@ -76,7 +79,7 @@ export async function runMetrics(argv: string[]): Promise<number> {
       }
       if (lo < 0 || hi > 1) process.stderr.write(`note: the map's values span [${lo.toPrecision(4)}, ${hi.toPrecision(4)}], not [0, 1]; it is used as given\n`);
       const img = await readImageFile(a.image);
-      const { input } = toModelInput(img, camModel.inputSize, camModel.descriptor.preprocessing);
+      const { input } = toModelInput(img, camModel.inputSize, camModel.descriptor.preprocessing, resize);
       let c = classArg;
       if (c === undefined) {
         const z = tf.tidy(() => tf.argMax(camModel.logits(tf.tensor4d(input, [1, ...camModel.inputSize, 3])), 1));
