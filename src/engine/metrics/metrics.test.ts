@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { gaussianBlur, gaussianKernel1d } from './blur';
 import { FaithfulnessEvaluator, averageDrop, curveAuc, curveLength, dropIncrease, increaseInConfidence, pixelOrder, type LogitsFn } from './faithfulness';
+import { initNodeBackend } from '../../node/backend';
 import { boxMask, boxesToInput, energyPointingGame, pointingGame, type Box } from './localization';
 
 beforeAll(async () => {
@@ -243,5 +244,36 @@ describe('localisation', () => {
     // overlapping boxes count each pixel once
     expect(energyPointingGame(map, [[1, 0, 3, 2], [2, 1, 3, 3]], [3, 3])).toBeCloseTo((0.2 + 1 + 0.1 + 0) / 1.6, 12);
     expect(energyPointingGame(new Array(9).fill(0), boxes, [3, 3])).toBe(0);
+  });
+});
+
+describe('the wasm backend (the CLI default) agrees with cpu', () => {
+  it('blur and both curves', async () => {
+    const H = 30;
+    const W = 28;
+    const x = seeded(H * W * 3, 99);
+    const map = seeded(H * W, 5);
+    const run = async () => {
+      const ev = FaithfulnessEvaluator.create(toyLogits, x, 1, { size: [H, W], step: 20, batchSize: 6 });
+      const xt = tf.tensor4d(x, [1, H, W, 3]);
+      const b = gaussianBlur(xt);
+      const blurred = Array.from(await b.data());
+      tf.dispose([xt, b]);
+      const r = await ev.evaluate(map);
+      ev.dispose();
+      return { blurred, r };
+    };
+    const cpu = await run();
+    await initNodeBackend('wasm');
+    try {
+      const wasm = await run();
+      let maxErr = 0;
+      cpu.blurred.forEach((v, i) => (maxErr = Math.max(maxErr, Math.abs(v - wasm.blurred[i]))));
+      expect(maxErr).toBeLessThan(1e-5);
+      cpu.r.deletion.scores.forEach((v, i) => expect(wasm.r.deletion.scores[i]).toBeCloseTo(v, 5));
+      cpu.r.insertion.scores.forEach((v, i) => expect(wasm.r.insertion.scores[i]).toBeCloseTo(v, 5));
+    } finally {
+      await tf.setBackend('cpu');
+    }
   });
 });
