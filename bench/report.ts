@@ -1,0 +1,101 @@
+/** Markdown tables from bench/results.json (browser) or bench/results-node.json (Node). */
+import type { EngineBenchResult, Stats } from './measure';
+
+interface EngineRow {
+  backend: string;
+  model: string;
+  error?: string;
+  wasmThreads?: number;
+  webglRenderer?: string;
+  crossOriginIsolated?: boolean;
+  load?: Stats;
+  engine?: EngineBenchResult;
+}
+interface UiRow {
+  backend: string;
+  model: string;
+  endToEnd?: Stats;
+  longestTaskMs?: number;
+  longTasksOver100?: number;
+  sliders?: Record<string, Stats & { presented: Stats }>;
+  forwardPassesForTau?: number;
+  error?: string;
+  notes: string[];
+}
+export interface Report {
+  kind: string;
+  date: string;
+  machine: { os: string; cpu: string; cores: number; memoryGB: number; loadAverage?: number[] };
+  browser?: string;
+  node?: string;
+  tfjs: string;
+  minutes?: number;
+  engine: EngineRow[];
+  ui?: UiRow[];
+}
+
+const ms = (s?: Stats) => (s && s.n > 0 ? `${fmt(s.median)} / ${fmt(s.p95)}` : '–');
+const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const short = (m: string) => m.replace('mobilenet_v1_', 'MobileNet v1 ').replace('_224', '');
+
+export function toMarkdown(r: Report): string {
+  const lines: string[] = [];
+  lines.push(`Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGB} GB, ${r.machine.os}` + (r.machine.loadAverage ? ` (load average at the end ${r.machine.loadAverage.join(' / ')})` : ''));
+  lines.push(`${r.browser ?? `Node ${r.node}`}, TF.js ${r.tfjs}, ${r.date.slice(0, 16).replace('T', ' ')} UTC. Times in ms, median / p95; image photos/dog.jpg.`);
+  lines.push('');
+  lines.push('| backend | model | load | forward b1 | forward per image (batch B) | Grad-CAM | Score-CAM ref | xplain | original | passes run / K | floor (K/B·t_B) | Score-CAM ÷ floor | Fusion-CAM | θ change | τ change | tensors before → after |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const row of r.engine) {
+    const e = row.engine;
+    const be = row.backend + (row.wasmThreads ? ` (${row.wasmThreads} thread${row.wasmThreads > 1 ? 's' : ''}${row.crossOriginIsolated ? ', isolated' : ''})` : '');
+    if (!e) {
+      lines.push(`| ${be} | ${short(row.model)} | ${row.error ?? 'no result'} |`);
+      continue;
+    }
+    const perImage = Object.entries(e.forward.batchB)
+      .map(([B, s]) => `${B}: ${fmt(s.perImage)}`)
+      .join(', ');
+    const sc = e.scoreCam;
+    const passes = sc ? `${sc.reference?.forwardPasses ?? '–'} / ${e.channels}` : '–';
+    const tensors = e.tensors ? `${e.tensors.before} → ${e.tensors.after} (${e.tensors.runs} runs)` : '–';
+    lines.push(
+      `| ${be} | ${short(row.model)} | ${ms(row.load)} | ${ms(e.forward.batch1)} | ${perImage} | ${ms(e.gradCam)} | ${ms(sc?.reference)} | ${ms(sc?.xplain)} | ${ms(sc?.original)} | ${passes} | ${e.floor ? `${e.floor.ms} (B=${e.floor.batchSize})` : '–'} | ${e.floor ? `**${e.floor.ratio.toFixed(2)}**${e.floor.ratioCpu ? ` (CPU time ${e.floor.ratioCpu.toFixed(2)})` : ''}` : '–'} | ${ms(e.fusionEndToEnd)} | ${ms(e.thetaRerun)} | ${ms(e.tau)} | ${tensors} |`,
+    );
+  }
+  const layer = r.engine.filter((row) => row.engine?.forward.layerPath);
+  if (layer.length) {
+    lines.push('');
+    lines.push('Layer-by-layer forward (before the fused rewrite) vs fused ops, per image:');
+    lines.push('');
+    lines.push('| backend | model | layer path b1 | fused b1 | layer path batch B | fused batch B |');
+    lines.push('|---|---|---|---|---|---|');
+    for (const row of layer) {
+      const f = row.engine!.forward;
+      const lp = f.layerPath!;
+      lines.push(`| ${row.backend} | ${short(row.model)} | ${fmt(lp.batch1.median)} | ${fmt(f.batch1.median)} | ${fmt(lp.batchB.perImage)} (B=${lp.batchB.B}) | ${fmt(f.batchB[lp.batchB.B]?.perImage ?? NaN)} |`);
+    }
+  }
+  if (r.ui?.length) {
+    lines.push('');
+    lines.push('The app, driven through its UI (engine in a Web Worker). Slider latency: input event → new pixels on the Fusion-CAM canvas (putImageData); "frame" adds the wait for the next animation frame.');
+    lines.push('');
+    lines.push('| backend | model | dropped image → Fusion-CAM pixels | longest main-thread task | tasks > 100 ms | τ | opacity | colormap | θ | τ frame p95 | forward passes for 20 τ changes |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const u of r.ui) {
+      if (u.error && !u.endToEnd) {
+        lines.push(`| ${u.backend} | ${short(u.model)} | ${u.error} |`);
+        continue;
+      }
+      const s = u.sliders ?? {};
+      lines.push(
+        `| ${u.backend} | ${short(u.model)} | ${ms(u.endToEnd)} | ${u.longestTaskMs ?? '–'} | ${u.longTasksOver100 ?? '–'} | ${ms(s.tau)} | ${ms(s.opacity)} | ${ms(s.colormap)} | ${ms(s.theta)} | ${s.tau ? fmt(s.tau.presented.p95) : '–'} | ${u.forwardPassesForTau ?? '–'} |`,
+      );
+    }
+  }
+  const notes = [...r.engine.flatMap((row) => (row.engine?.notes ?? []).map((n) => `${row.backend} ${short(row.model)}: ${n}`)), ...(r.ui ?? []).flatMap((u) => u.notes.map((n) => `UI ${u.backend} ${short(u.model)}: ${n}`))];
+  if (notes.length) {
+    lines.push('');
+    for (const n of notes) lines.push(`- ${n}`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,321 @@
+/**
+ * Browser benchmark (`npm run bench`): measures, never judges, and never reaches the internet.
+ *
+ * 1. Engine in the page: the Vite dev server serves bench/index.html (engine imported directly);
+ *    headless Debian Chromium runs bench/measure.ts per backend (wasm, webgl, cpu) and model.
+ * 2. The app through its UI: `vite build` + `vite preview` (COOP/COEP, models at /models/);
+ *    end to end from a dropped image to Fusion-CAM pixels, slider latency (input event →
+ *    putImageData on the panel's canvas) for τ, opacity, colormap and θ, the longest main-thread
+ *    task during a run (PerformanceObserver 'longtask').
+ * Writes bench/results.json and bench/results.md. Budget ≈ 20 min on a 2-core machine.
+ *
+ *   npm run bench [-- --quick] [-- --only engine|ui]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from '@playwright/test';
+import { createServer, preview, type ViteDevServer, type PreviewServer } from 'vite';
+import { readImageFile } from '../src/node/files';
+import { PREPROCESSING, toModelInput } from '../src/engine/index';
+import type { PageRunRequest, PageRunResult } from './page';
+import { stats, type Stats } from './measure';
+import { toMarkdown, type Report } from './report';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const shared = process.env.FUSION_CAM_SHARED ?? path.resolve(root, '../shared');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : 'all';
+const started = Date.now();
+const log = (m: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
+
+const M025 = 'mobilenet_v1_0.25_224';
+const M075 = 'mobilenet_v1_0.75_224';
+const IMAGE = path.join(shared, 'images/photos/dog.jpg');
+
+// pitfall 6: keep SwiftShader WebGL; node.md: no background networking on a closed network
+const CHROMIUM_ARGS = ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--enable-unsafe-swiftshader'];
+
+interface EngineCase {
+  backend: 'wasm' | 'webgl' | 'cpu';
+  model: string;
+  options: PageRunRequest['options'];
+  loadRepeats: number;
+}
+
+function engineCases(): EngineCase[] {
+  const base = { variants: ['reference', 'xplain', 'original'] as PageRunRequest['options']['variants'], layerPath: true };
+  const q = quick ? 0.5 : 1;
+  return [
+    { backend: 'wasm', model: M025, loadRepeats: 3, options: { ...base, batchSizes: [1, 8, 16, 32, 64], repeats: Math.ceil(10 * q), heavyRepeats: quick ? 1 : 3, scoreCamBatch: 16, leakRuns: quick ? 3 : 20 } },
+    { backend: 'wasm', model: M075, loadRepeats: 2, options: { ...base, batchSizes: [1, 8, 16, 32], repeats: Math.ceil(6 * q), heavyRepeats: quick ? 1 : 2, scoreCamBatch: 16, leakRuns: quick ? 1 : 3 } },
+    { backend: 'webgl', model: M025, loadRepeats: 1, options: { ...base, variants: ['reference'], layerPath: false, batchSizes: [1, 8], repeats: 3, heavyRepeats: 1, scoreCamBatch: 8, leakRuns: quick ? 1 : 2 } },
+    { backend: 'webgl', model: M075, loadRepeats: 1, options: { ...base, variants: ['reference'], layerPath: false, batchSizes: [1, 8], repeats: 3, heavyRepeats: 1, scoreCamBatch: 8, leakRuns: 0, skipScoreCam: true } },
+    { backend: 'cpu', model: M025, loadRepeats: 1, options: { ...base, variants: ['reference'], layerPath: false, batchSizes: [1, 8], repeats: 3, heavyRepeats: 1, scoreCamBatch: 8, leakRuns: 0 } },
+  ];
+}
+
+async function waitForBenchPage(page: Page, url: string): Promise<void> {
+  // the dev server may re-optimise dependencies on first load and reload the page: retry
+  for (let attempt = 0; attempt < 4; attempt++) {
+    try {
+      await page.goto(url, { waitUntil: 'commit' });
+      await page.waitForFunction(() => (window as unknown as { __bench?: { ready: boolean } }).__bench?.ready === true, null, { timeout: 120_000 });
+      return;
+    } catch (e) {
+      log(`bench page not ready (${(e as Error).message.split('\n')[0]}); retrying`);
+    }
+  }
+  throw new Error('the bench page never became ready');
+}
+
+async function runEngineBench(browser: Browser, input: number[]): Promise<Record<string, unknown>[]> {
+  const server: ViteDevServer = await createServer({ root, configFile: path.join(root, 'vite.config.ts'), server: { port: 4391, strictPort: false }, logLevel: 'warn', mode: 'development' });
+  await server.listen();
+  const base = server.resolvedUrls?.local[0] ?? 'http://localhost:4391/';
+  const out: Record<string, unknown>[] = [];
+  try {
+    for (const c of engineCases()) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      page.on('console', (m) => {
+        if (m.text().startsWith('[bench')) log(m.text());
+      });
+      const t0 = Date.now();
+      try {
+        await waitForBenchPage(page, `${base}bench/index.html`);
+        const req: PageRunRequest = { backend: c.backend, modelId: c.model, input, loadRepeats: c.loadRepeats, options: c.options };
+        const r = await page.evaluate((rq) => (window as unknown as { __bench: { run(r: PageRunRequest): Promise<PageRunResult> } }).__bench.run(rq), req);
+        out.push({ ...r, backend: c.backend, model: c.model, seconds: Math.round((Date.now() - t0) / 1000) });
+      } catch (e) {
+        out.push({ backend: c.backend, model: c.model, error: (e as Error).message.split('\n')[0] });
+        log(`engine ${c.backend} ${c.model} failed: ${(e as Error).message.split('\n')[0]}`);
+      }
+      await context.close();
+    }
+  } finally {
+    await server.close();
+  }
+  return out;
+}
+
+// ---- the app, through its UI ----------------------------------------------------------------
+
+/** Records longtasks and every putImageData per canvas (by aria-label), before the app starts. */
+const INSTRUMENT = () => {
+  const w = window as unknown as { __bench: { longtasks: { start: number; duration: number }[]; puts: { label: string; t: number }[] } };
+  w.__bench = { longtasks: [], puts: [] };
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) w.__bench.longtasks.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  } catch {
+    /* no longtask support */
+  }
+  const put = CanvasRenderingContext2D.prototype.putImageData;
+  CanvasRenderingContext2D.prototype.putImageData = function (this: CanvasRenderingContext2D, ...a: unknown[]) {
+    (put as (...x: unknown[]) => void).apply(this, a);
+    w.__bench.puts.push({ label: this.canvas.getAttribute('aria-label') ?? '', t: performance.now() });
+  } as typeof put;
+};
+
+interface UiResult {
+  backend: string;
+  model: string;
+  endToEnd?: Stats;
+  longestTaskMs?: number;
+  longTasksOver100?: number;
+  sliders?: Record<string, Stats & { presented: Stats }>;
+  forwardPassesForTau?: number;
+  error?: string;
+  notes: string[];
+}
+
+async function dropImage(page: Page, file: string): Promise<number> {
+  const b64 = fs.readFileSync(file).toString('base64');
+  return page.evaluate(
+    ({ b64, name }) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], name, { type: 'image/jpeg' }));
+      const target = document.querySelector('main') ?? document.body;
+      const t0 = performance.now();
+      for (const type of ['dragenter', 'dragover', 'drop']) target.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+      return t0;
+    },
+    { b64, name: path.basename(file) },
+  );
+}
+
+/** Waits until the Fusion-CAM panel shows a finished map drawn after t0; returns the draw time. */
+async function waitFusionDone(page: Page, t0: number, timeoutMs: number): Promise<number> {
+  const h = await page.waitForFunction(
+    (since) => {
+      const fig = document.querySelector('figure[data-panel="fusioncam"]');
+      if (!fig || fig.hasAttribute('aria-busy') || !/θ\s*\d/.test(fig.textContent ?? '')) return false;
+      const puts = (window as unknown as { __bench: { puts: { label: string; t: number }[] } }).__bench.puts.filter((p) => p.label.startsWith('Fusion-CAM heatmap') && p.t > since);
+      return puts.length ? puts[puts.length - 1].t : false;
+    },
+    t0,
+    { timeout: timeoutMs, polling: 50 },
+  );
+  return (await h.jsonValue()) as number;
+}
+
+/** Sets a control like a user (native setter + input/change events) and times the canvas redraw. */
+async function controlLatency(page: Page, label: string, canvasPrefix: string, values: string[], settleMs: number): Promise<{ put: number[]; presented: number[] }> {
+  const put: number[] = [];
+  const presented: number[] = [];
+  for (const v of values) {
+    const r = await page.evaluate(
+      async ({ label, canvasPrefix, v, settleMs }) => {
+        const el = [...document.querySelectorAll('label')].find((l) => l.textContent?.trim() === label);
+        const input = el?.htmlFor ? (document.getElementById(el.htmlFor) as HTMLInputElement | HTMLSelectElement | null) : null;
+        if (!input) throw new Error(`no control labelled ${label}`);
+        const b = (window as unknown as { __bench: { puts: { label: string; t: number }[] } }).__bench;
+        const proto = input instanceof HTMLSelectElement ? HTMLSelectElement.prototype : HTMLInputElement.prototype;
+        const t0 = performance.now();
+        Object.getOwnPropertyDescriptor(proto, 'value')!.set!.call(input, v);
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+        input.dispatchEvent(new Event('change', { bubbles: true }));
+        // settle: no new draw of the canvas for settleMs
+        let last = -1;
+        for (;;) {
+          await new Promise((r) => setTimeout(r, 20));
+          const puts = b.puts.filter((p) => p.label.startsWith(canvasPrefix) && p.t > t0);
+          const l = puts.length ? puts[puts.length - 1].t : -1;
+          if (l > 0 && l === last && performance.now() - l > settleMs) break;
+          if (performance.now() - t0 > 30_000) break;
+          last = l;
+        }
+        if (last < 0) return null;
+        // the frame that shows it
+        const shown = await new Promise<number>((r) => requestAnimationFrame(() => r(performance.now())));
+        return { put: last - t0, presented: Math.max(last, shown) - t0 };
+      },
+      { label, canvasPrefix, v, settleMs },
+    );
+    if (r) {
+      put.push(r.put);
+      presented.push(r.presented);
+    }
+  }
+  return { put, presented };
+}
+
+async function runUiBench(browser: Browser): Promise<UiResult[]> {
+  log('building the app (vite build)');
+  execFileSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, VITE_MODEL_BASE: '/models/' } });
+  const server: PreviewServer = await preview({ root, configFile: path.join(root, 'vite.config.ts'), preview: { port: 4392, strictPort: false }, logLevel: 'warn' });
+  const base = server.resolvedUrls?.local[0] ?? 'http://localhost:4392/';
+  const out: UiResult[] = [];
+  const cases: [string, string, number][] = [
+    ['wasm', M025, quick ? 1 : 3],
+    ['wasm', M075, quick ? 1 : 2],
+    ['webgl', M025, 1],
+  ];
+  try {
+    for (const [backend, model, e2eRepeats] of cases) {
+      const res: UiResult = { backend, model, notes: [] };
+      const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+      const page = await context.newPage();
+      await page.addInitScript(INSTRUMENT);
+      try {
+        await page.goto(`${base}?model=${model}&backend=${backend}&models=/models/`, { waitUntil: 'commit' });
+        await page.getByText('Model ready').waitFor({ timeout: 120_000 });
+        const e2e: number[] = [];
+        let longest = 0;
+        let over100 = 0;
+        for (let i = 0; i <= e2eRepeats; i++) {
+          const lt0 = await page.evaluate(() => (window as unknown as { __bench: { longtasks: unknown[] } }).__bench.longtasks.length);
+          const t0 = await dropImage(page, IMAGE);
+          const t1 = await waitFusionDone(page, t0, backend === 'webgl' ? 600_000 : 240_000);
+          const tasks = await page.evaluate(
+            ({ lt0, t0, t1 }) => (window as unknown as { __bench: { longtasks: { start: number; duration: number }[] } }).__bench.longtasks.slice(lt0).filter((t) => t.start >= t0 - 1 && t.start <= t1),
+            { lt0, t0, t1 },
+          );
+          if (i > 0 || e2eRepeats === 0) e2e.push(t1 - t0); // the first drop warms up (kernels, caches)
+          for (const t of tasks) {
+            longest = Math.max(longest, t.duration);
+            if (t.duration > 100) over100++;
+          }
+          log(`ui ${backend} ${model}: dropped image → Fusion-CAM pixels ${(t1 - t0).toFixed(0)} ms, longest task ${Math.max(0, ...tasks.map((t) => t.duration)).toFixed(0)} ms`);
+          if (backend === 'webgl') break;
+        }
+        res.endToEnd = stats(e2e);
+        res.longestTaskMs = Math.round(longest);
+        res.longTasksOver100 = over100;
+        const passes0 = await page.evaluate(() => (window as unknown as { __fusionCam?: { forwardPasses: number } }).__fusionCam?.forwardPasses ?? -1);
+        const n = quick ? 5 : 20;
+        const tauValues = Array.from({ length: n }, (_, i) => (i % 2 ? 0.5 + 0.05 * i : 1.5 - 0.05 * i).toFixed(2));
+        const sliders: NonNullable<UiResult['sliders']> = {};
+        const tau = await controlLatency(page, 'Agreement tolerance τ', 'Fusion-CAM heatmap', tauValues, 150);
+        const passes1 = await page.evaluate(() => (window as unknown as { __fusionCam?: { forwardPasses: number } }).__fusionCam?.forwardPasses ?? -1);
+        res.forwardPassesForTau = passes0 >= 0 ? passes1 - passes0 : undefined;
+        sliders.tau = { ...stats(tau.put), presented: stats(tau.presented) };
+        const op = await controlLatency(page, 'Overlay opacity', 'Fusion-CAM heatmap', Array.from({ length: n }, (_, i) => ((i % 10) / 10 + 0.05).toFixed(2)), 150);
+        sliders.opacity = { ...stats(op.put), presented: stats(op.presented) };
+        const cms = ['turbo', 'jet', 'viridis', 'inferno'];
+        const cm = await controlLatency(page, 'Colormap', 'Fusion-CAM heatmap', Array.from({ length: n }, (_, i) => cms[(i + 1) % cms.length]), 150);
+        sliders.colormap = { ...stats(cm.put), presented: stats(cm.presented) };
+        const th = await controlLatency(page, 'Denoise θ', 'Fusion-CAM heatmap', Array.from({ length: backend === 'webgl' ? 3 : n }, (_, i) => String(12 + i * 3)), 400);
+        sliders.theta = { ...stats(th.put), presented: stats(th.presented) };
+        res.sliders = sliders;
+        for (const [k, s] of Object.entries(sliders)) if (s.n === 0) res.notes.push(`${k}: no redraw of the Fusion-CAM canvas was seen`);
+        log(`ui ${backend} ${model}: τ p95 ${sliders.tau.p95} ms, opacity p95 ${sliders.opacity.p95}, colormap p95 ${sliders.colormap.p95}, θ p95 ${sliders.theta.p95}`);
+      } catch (e) {
+        res.error = (e as Error).message.split('\n')[0];
+        log(`ui ${backend} ${model} failed: ${res.error}`);
+      }
+      out.push(res);
+      await context.close();
+    }
+  } finally {
+    await new Promise<void>((r) => server.httpServer.close(() => r()));
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const img = await readImageFile(IMAGE);
+  const { input } = toModelInput(img, [224, 224], PREPROCESSING.mobilenet);
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const version = browser.version();
+  let engine: Record<string, unknown>[] = [];
+  let ui: UiResult[] = [];
+  try {
+    if (only !== 'ui') engine = await runEngineBench(browser, Array.from(input));
+    if (only !== 'engine') {
+      try {
+        ui = await runUiBench(browser);
+      } catch (e) {
+        log(`UI bench failed: ${(e as Error).message.split('\n')[0]}`);
+        ui = [{ backend: '-', model: '-', error: (e as Error).message.split('\n')[0], notes: [] }];
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+  const pkg = (name: string) => (JSON.parse(fs.readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  const cpus = os.cpus();
+  const report = {
+    kind: 'browser',
+    date: new Date().toISOString(),
+    machine: { os: `${os.type()} ${os.release()} ${os.arch()}`, cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryGB: Math.round(os.totalmem() / 2 ** 30), loadAverage: os.loadavg().map((v) => Math.round(v * 10) / 10) },
+    browser: `Chromium ${version} (headless)`,
+    tfjs: pkg('@tensorflow/tfjs-core'),
+    image: 'photos/dog.jpg',
+    minutes: Math.round((Date.now() - started) / 6000) / 10,
+    engine,
+    ui,
+  };
+  const outDir = path.join(root, 'bench');
+  fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(report, null, 2) + '\n');
+  fs.writeFileSync(path.join(outDir, 'results.md'), toMarkdown(report as unknown as Report));
+  log(`wrote bench/results.json and bench/results.md in ${report.minutes} min`);
+}
+
+await main();
