@@ -25,11 +25,13 @@ export const EVALUATE_USAGE = `usage: fusion-cam evaluate --model <folder|model.
   [--class-source predicted|label] [--layer NAME] [--variant reference|xplain]
   [--scorecam-variant reference|xplain|original] [--gradient-method gradcam] [--region-method scorecam]
   [--theta 10] [--tau 1] [--step 448] [--backend wasm|cpu] [--preprocessing …] [--class-names FILE] [--resize bilinear|pillow]
+  [--resume]
   Methods: gradient family (gradcam, gradcampp, xgradcam, layercam), region family
   (scorecam, groupcam, ablationcam, unioncam) and fusioncam. --labels is the dataset's ground truth
   (a JSON list, or {images: [...]}, of {file, label, width, height, boxes_xyxy}); a labels.json inside
   the images folder is used when --labels is not given. --class-names overrides the model's class names.
-  Writes results.csv and results.json (same stem as --out) with one row per image and method.`;
+  Writes results.csv and results.json (same stem as --out) with one row per image and method;
+  --resume keeps the images an earlier run with the same settings finished and does the rest.`;
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -53,6 +55,7 @@ const OPTIONS = {
   preprocessing: { type: 'string' },
   resize: { type: 'string' },
   'class-names': { type: 'string' },
+  resume: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -283,10 +286,28 @@ export async function runEvaluate(argv: string[]): Promise<number> {
     const params: FusionParams = { theta, tau, variant, weights: { mode: 'auto' } };
     const modelId = camModel.descriptor.id;
     await fs.mkdir(path.dirname(path.resolve(outCsv)), { recursive: true });
-    await fs.writeFile(outCsv, CSV_COLUMNS.join(',') + '\n');
-    const rows: ResultRow[] = [];
-    const curves: { image: string; method: string; deletion: number[]; insertion: number[] }[] = [];
+    let rows: ResultRow[] = [];
+    let curves: { image: string; method: string; deletion: number[]; insertion: number[] }[] = [];
     const failures: { image: string; error: string }[] = [];
+    const done = new Set<string>();
+    if (a.resume) {
+      // keep the finished images of an earlier run with the same settings (a long run can be continued)
+      const prev = await fs.readFile(outJson, 'utf8').then((t) => JSON.parse(t) as { settings?: Record<string, unknown>; rows?: ResultRow[]; curves?: typeof curves }, () => undefined);
+      if (prev?.rows) {
+        for (const key of ['model', 'layer', 'variant', 'scoreCamVariant', 'gradientMethod', 'regionMethod', 'theta', 'tau', 'step', 'classSource', 'resize'] as const) {
+          const was = prev.settings?.[key];
+          const now = { model: modelId, layer, variant, scoreCamVariant: scoreVariant, gradientMethod, regionMethod, theta, tau, step, classSource, resize }[key];
+          if (was !== undefined && was !== now) throw new UsageError(`--resume: ${outJson} was made with ${key} = ${String(was)}, this run has ${String(now)}`);
+        }
+        const perImage = new Map<string, Set<string>>();
+        for (const r of prev.rows) perImage.set(r.image, (perImage.get(r.image) ?? new Set()).add(r.method));
+        for (const [img, ms] of perImage) if (methods.every((m) => ms.has(m))) done.add(img);
+        rows = prev.rows.filter((r) => done.has(r.image) && methods.includes(r.method));
+        curves = (prev.curves ?? []).filter((c) => done.has(c.image) && methods.includes(c.method));
+        process.stderr.write(`resuming: ${done.size} image(s) already done in ${outJson}\n`);
+      }
+    }
+    await fs.writeFile(outCsv, CSV_COLUMNS.join(',') + '\n' + rows.map((r) => CSV_COLUMNS.map((k) => csvCell(r[k])).join(',') + '\n').join(''));
     const bar = progressBar(files.length);
     const settings = { model: modelId, modelUrl: camModel.descriptor.url, layer, backend, resize, methods, variant, scoreCamVariant: scoreVariant, gradientMethod, regionMethod, theta, tau, step, batchSize, classSource, labels: labelsFile ?? null, limit: Number.isFinite(limit) ? limit : null, seed: seed ?? null };
     const writeJson = () =>
@@ -297,6 +318,7 @@ export async function runEvaluate(argv: string[]): Promise<number> {
       const name = path.basename(file);
       const stem = stemOf(file);
       const gt = truth.get(name);
+      if (done.has(name)) continue;
       const tImage = performance.now();
       let session: ExplanationSession | undefined;
       let ev: FaithfulnessEvaluator | undefined;
