@@ -156,7 +156,7 @@ function describeWeightMismatch(model: tfl.LayersModel, specs: tf.io.WeightsMani
   const byName = new Map(specs.map((w) => [w.name, w.shape]));
   // tfjs also accepts "layer/cell/weight" for "layer/weight" (TF 2.2+ RNN cells)
   for (const w of specs) byName.set(w.name.split('/').slice(0, -2).concat(w.name.split('/').slice(-1)).join('/'), w.shape);
-  const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
+  const fmt = (s: readonly (number | null)[]) => `[${s.join(', ')}]`;
   const known = new Set<string>();
   for (const w of model.weights) {
     known.add(w.originalName);

@@ -213,9 +213,9 @@ export class GraphCamModel implements ExplainableModel {
         const support = this.gradientSupport(layerName);
         if (support.ok) return runHead(A, extraTensors);
         // Same forward values; a backward pass through it fails with our message, not tfjs'.
-        const guarded = tf.customGrad((a: tf.Tensor) => ({
-          value: runHead(a as tf.Tensor4D, extraTensors),
-          gradFunc: () => {
+        const guarded = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+          value: runHead(args[0] as tf.Tensor4D, extraTensors) as tf.Tensor,
+          gradFunc: (): tf.Tensor => {
             abandonTape();
             throw new CamError(support.reason!, 'no-gradient');
           },
