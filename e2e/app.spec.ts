@@ -1,17 +1,180 @@
 import { test, expect } from '@playwright/test';
-import { canvasPixels, chooseFile, figure, heatmap, openApp, photo, pixelSpread, snap, watchConsole } from './helpers';
+import {
+  canvasPixels,
+  chooseFile,
+  downloads,
+  dropFile,
+  figure,
+  forwardPasses,
+  heatmap,
+  meanAbsDiff,
+  openApp,
+  photo,
+  pixelSpread,
+  pngSize,
+  setSlider,
+  snap,
+  waitForFusion,
+  watchConsole,
+} from './helpers';
 
-test('file input: predictions and a Grad-CAM overlay appear', async ({ page }, testInfo) => {
+const PANELS = ['Grad-CAM', 'Score-CAM', 'Fusion-CAM'];
+
+test('file input: predictions, then three different, non-blank heatmaps', async ({ page }, testInfo) => {
   const consoleWatch = watchConsole(page);
   await openApp(page);
+  await expect(page.getByTestId('backend-in-use')).toHaveText(/wasm/);
   await snap(page, testInfo, 'empty');
   await chooseFile(page, photo('dog.jpg'));
   const top5 = page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button');
   await expect(top5).toHaveCount(5);
-  await expect(heatmap(page, 'Grad-CAM')).toBeVisible();
-  await expect(figure(page, 'Grad-CAM').getByText(/^class \d+/)).toBeVisible();
-  const px = await canvasPixels(page, 'Grad-CAM');
-  expect(pixelSpread(px)).toBeGreaterThan(10);
-  await snap(page, testInfo, 'gradcam');
+  await expect(top5.first()).toHaveAccessibleName('malamute');
+  await expect(page.getByRole('img', { name: 'Grad-CAM heatmap for malamute', exact: true })).toBeVisible();
+  await waitForFusion(page);
+  await expect(page.getByRole('img', { name: 'Fusion-CAM heatmap for malamute', exact: true })).toBeVisible();
+  const px = await Promise.all(PANELS.map((p) => canvasPixels(page, p)));
+  for (const p of px) expect(pixelSpread(p)).toBeGreaterThan(10);
+  // each panel shows a different map over the same photo
+  expect(meanAbsDiff(px[0], px[1])).toBeGreaterThan(1);
+  expect(meanAbsDiff(px[0], px[2])).toBeGreaterThan(1);
+  expect(meanAbsDiff(px[1], px[2])).toBeGreaterThan(1);
+  // drawn at the photo's aspect ratio (768×576)
+  const box = await heatmap(page, 'Fusion-CAM').boundingBox();
+  expect(box!.width / box!.height).toBeCloseTo(768 / 576, 1);
+  await expect(figure(page, 'Fusion-CAM').getByText(/β_g -?\d/)).toBeVisible();
+  await snap(page, testInfo, 'all panels');
+  consoleWatch.assertClean();
+});
+
+test('synthetic drop loads an image anywhere on the page', async ({ page }, testInfo) => {
+  const consoleWatch = watchConsole(page);
+  await openApp(page);
+  await dropFile(page, photo('eagle.jpg'));
+  await expect(figure(page, 'Input').getByText(/eagle\.jpg · 773×512/)).toBeVisible();
+  const top5 = page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button');
+  await expect(top5).toHaveCount(5);
+  await expect(heatmap(page, 'Grad-CAM')).toHaveAccessibleName(/^Grad-CAM heatmap for \S/);
+  await waitForFusion(page);
+  await snap(page, testInfo, 'dropped eagle');
+  consoleWatch.assertClean();
+});
+
+test('θ re-runs two forward passes and changes only Fusion-CAM; τ, opacity, colormap, scale run none', async ({ page }, testInfo) => {
+  const consoleWatch = watchConsole(page);
+  await openApp(page);
+  await chooseFile(page, photo('dog.jpg'));
+  await waitForFusion(page);
+  const grad0 = await canvasPixels(page, 'Grad-CAM');
+  const fusion0 = await canvasPixels(page, 'Fusion-CAM');
+  const passes0 = await forwardPasses(page);
+
+  await setSlider(page, 'Denoise θ', 60);
+  await expect(figure(page, 'Fusion-CAM').getByText('θ 60')).toBeVisible();
+  const fusion1 = await canvasPixels(page, 'Fusion-CAM');
+  expect(meanAbsDiff(fusion0, fusion1)).toBeGreaterThan(0.5);
+  expect(meanAbsDiff(grad0, await canvasPixels(page, 'Grad-CAM'))).toBe(0);
+  // spec §3: changing θ costs β_g and β_dr, two batch-1 forward passes
+  expect((await forwardPasses(page)) - passes0).toBe(2);
+
+  const passes1 = await forwardPasses(page);
+  await setSlider(page, 'Agreement tolerance τ', 0.05);
+  await expect(figure(page, 'Fusion-CAM').getByText('τ 0.05')).toBeVisible();
+  await expect.poll(async () => meanAbsDiff(fusion1, await canvasPixels(page, 'Fusion-CAM'))).toBeGreaterThan(0.5);
+  await setSlider(page, 'Overlay opacity', 0.8);
+  await page.getByLabel('Colormap').selectOption('viridis');
+  await page.getByLabel('Scale').selectOption('shared');
+  await expect.poll(async () => meanAbsDiff(grad0, await canvasPixels(page, 'Grad-CAM'))).toBeGreaterThan(1);
+  expect(await forwardPasses(page)).toBe(passes1);
+  await snap(page, testInfo, 'theta 60, tau 0.05, viridis');
+
+  // keyboard: the slider moves with the arrow keys
+  const theta = page.getByLabel('Denoise θ', { exact: true });
+  await theta.focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(theta).toHaveValue('61');
+  await expect(figure(page, 'Fusion-CAM').getByText('θ 61')).toBeVisible();
+  // the URL mirrors the settings and a reload restores them
+  await expect.poll(() => new URL(page.url()).searchParams.get('theta')).toBe('61');
+  expect(new URL(page.url()).searchParams.get('colormap')).toBe('viridis');
+  await page.reload({ waitUntil: 'commit' });
+  await expect(page.getByLabel('Denoise θ', { exact: true })).toHaveValue('61');
+  await expect(page.getByLabel('Colormap')).toHaveValue('viridis');
+  await expect(page.getByLabel('Agreement tolerance τ', { exact: true })).toHaveValue('0.05');
+  await expect(page.getByLabel('Scale')).toHaveValue('shared');
+  consoleWatch.assertClean();
+});
+
+test('clicking a class re-targets every map', async ({ page }, testInfo) => {
+  const consoleWatch = watchConsole(page);
+  await openApp(page);
+  await chooseFile(page, photo('dog.jpg'));
+  await waitForFusion(page);
+  const before = await Promise.all(PANELS.map((p) => canvasPixels(page, p)));
+  const second = page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button').nth(1);
+  const name = (await second.getAttribute('aria-label'))!;
+  await second.click();
+  await expect(second).toHaveAttribute('aria-pressed', 'true');
+  for (const p of PANELS) await expect(page.getByRole('img', { name: `${p} heatmap for ${name}`, exact: true })).toBeVisible();
+  await waitForFusion(page);
+  const after = await Promise.all(PANELS.map((p) => canvasPixels(page, p)));
+  for (let i = 0; i < PANELS.length; i++) expect(meanAbsDiff(before[i], after[i]), PANELS[i]).toBeGreaterThan(0.5);
+  await snap(page, testInfo, `retargeted to ${name}`);
+  consoleWatch.assertClean();
+});
+
+test('export: PNG at the photo’s original size with a JSON sidecar, and the composite', async ({ page }) => {
+  const consoleWatch = watchConsole(page);
+  await openApp(page);
+  await chooseFile(page, photo('kite.jpg')); // 1352×900, larger than the on-screen copy
+  await waitForFusion(page);
+  await setSlider(page, 'Denoise θ', 25);
+  await expect(figure(page, 'Fusion-CAM').getByText('θ 25')).toBeVisible();
+  const files = await downloads(page, 2, () => figure(page, 'Fusion-CAM').getByRole('button', { name: 'Export PNG' }).click());
+  const png = files.find((f) => f.name.endsWith('.png'))!;
+  const json = files.find((f) => f.name.endsWith('.json'))!;
+  expect(pngSize(png.body)).toEqual({ width: 1352, height: 900 });
+  const meta = JSON.parse(json.body.toString('utf8'));
+  expect(meta.theta).toBe(25);
+  expect(meta.tau).toBe(1);
+  expect(meta.method).toBe('Fusion-CAM');
+  expect(meta.model.id).toBe('mobilenet_v1_0.25_224');
+  expect(meta.layer).toBe('conv_pw_13_relu');
+  expect(meta.class.index).toEqual(expect.any(Number));
+  expect(meta.class.probability).toBeGreaterThan(0);
+  expect(Number.isFinite(meta.betas.combined)).toBe(true);
+  expect(meta.appVersion).toMatch(/^\d+\.\d+\.\d+/);
+  expect(new Date(meta.time).toISOString()).toBe(meta.time);
+
+  const all = await downloads(page, 2, () => page.getByRole('button', { name: 'Export all' }).click());
+  const composite = pngSize(all.find((f) => f.name.endsWith('.png'))!.body);
+  expect(composite.width).toBeGreaterThan(composite.height * 2); // four panels side by side
+  consoleWatch.assertClean();
+});
+
+test('a file that is not an image gets a clear message and the app stays usable', async ({ page }) => {
+  const consoleWatch = watchConsole(page);
+  await openApp(page);
+  await page.getByLabel('Image file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello, not an image') });
+  await expect(page.getByRole('alert').filter({ hasText: /not an image/ })).toBeVisible();
+  await chooseFile(page, photo('dog.jpg'));
+  await expect(page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button')).toHaveCount(5);
+  await expect(page.getByRole('alert').filter({ hasText: /not an image/ })).toHaveCount(0);
+  consoleWatch.assertClean();
+});
+
+test('dropping images in quick succession shows only the last one', async ({ page }) => {
+  const consoleWatch = watchConsole(page);
+  await openApp(page);
+  // kite alone, for reference
+  await dropFile(page, photo('kite.jpg'));
+  await waitForFusion(page);
+  const top5 = page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button');
+  const expected = await top5.allTextContents();
+  for (const f of ['dog.jpg', 'eagle.jpg', 'giraffe.jpg', 'horses.jpg', 'person.jpg', 'scream.jpg', 'dog.jpg', 'eagle.jpg', 'horses.jpg', 'kite.jpg']) {
+    await dropFile(page, photo(f));
+  }
+  await expect(figure(page, 'Input').getByText(/kite\.jpg · 1352×900/)).toBeVisible();
+  await waitForFusion(page);
+  expect(await top5.allTextContents()).toEqual(expected);
   consoleWatch.assertClean();
 });

@@ -57,16 +57,19 @@ export function heatmap(page: Page, caption: string) {
   return figure(page, caption).getByRole('img', { name: new RegExp(`^${caption} heatmap`) });
 }
 
-/** RGBA pixels of a canvas, summarised: a hash-free copy of the bytes (small canvases only). */
-export async function canvasPixels(page: Page, caption: string): Promise<number[]> {
-  return heatmap(page, caption).evaluate((c) => {
+/** RGBA pixels of a panel's canvas (moved as base64: a 768×576 canvas is 1.7 MB). */
+export async function canvasPixels(page: Page, caption: string): Promise<Uint8Array> {
+  const b64 = await heatmap(page, caption).evaluate((c) => {
     const canvas = c as HTMLCanvasElement;
-    const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
-    return Array.from(ctx.getImageData(0, 0, canvas.width, canvas.height).data);
+    const data = canvas.getContext('2d', { willReadFrequently: true })!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let s = '';
+    for (let i = 0; i < data.length; i += 0x8000) s += String.fromCharCode(...data.subarray(i, i + 0x8000));
+    return btoa(s);
   });
+  return new Uint8Array(Buffer.from(b64, 'base64'));
 }
 
-export function meanAbsDiff(a: number[], b: number[]): number {
+export function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
   expect(a.length).toBe(b.length);
   let s = 0;
   for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
@@ -74,7 +77,7 @@ export function meanAbsDiff(a: number[], b: number[]): number {
 }
 
 /** Per-channel standard deviation over RGB: 0 for a blank canvas. */
-export function pixelSpread(px: number[]): number {
+export function pixelSpread(px: Uint8Array): number {
   let sum = 0;
   let sq = 0;
   let n = 0;
@@ -99,4 +102,40 @@ export async function forwardPasses(page: Page): Promise<number> {
 
 export async function snap(page: Page, testInfo: TestInfo, name: string): Promise<void> {
   await testInfo.attach(name, { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
+}
+
+/** Width and height from a PNG's IHDR, after checking the signature. */
+export function pngSize(buf: Buffer): { width: number; height: number } {
+  const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  expect([...buf.subarray(0, 8)]).toEqual(sig);
+  expect(buf.subarray(12, 16).toString('ascii')).toBe('IHDR');
+  return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
+}
+
+/** Collects the next `n` downloads started by `action`, as { name, body }. */
+export async function downloads(page: Page, n: number, action: () => Promise<void>): Promise<{ name: string; body: Buffer }[]> {
+  const got: Promise<{ name: string; body: Buffer }>[] = [];
+  const done = new Promise<void>((resolve) => {
+    const on = (d: import('@playwright/test').Download) => {
+      got.push(
+        (async () => {
+          const p = await d.path();
+          return { name: d.suggestedFilename(), body: fs.readFileSync(p) };
+        })(),
+      );
+      if (got.length === n) {
+        page.off('download', on);
+        resolve();
+      }
+    };
+    page.on('download', on);
+  });
+  await action();
+  await done;
+  return Promise.all(got);
+}
+
+/** Sets a range input's value the way a user dragging it would (input + change events). */
+export async function setSlider(page: Page, label: string, value: number): Promise<void> {
+  await page.getByLabel(label, { exact: true }).fill(String(value));
 }

@@ -12,7 +12,7 @@ import { CONTROL, type BackendChoice, type WorkerReply, type WorkerRequest } fro
 import type { ContributionWeights } from '../engine/fusion';
 
 /** Longest side of the display copy of the photo (the export uses the original). */
-export const DISPLAY_MAX_SIDE = 768;
+export const DISPLAY_MAX_SIDE = 640;
 
 const BATCH_SIZE: Record<string, number> = { wasm: 16, webgl: 8, cpu: 8 };
 
@@ -103,19 +103,11 @@ export function loadImage(blob: Blob, name: string): void {
   if (control) Atomics.store(control, CONTROL.latestGen, gen);
   cancelRegionJobs();
   combineInFlight = false;
-  input.display?.close();
-  setInput({ gen, name, blob, width: 0, height: 0, display: null, photo: null, decoding: true, error: null });
+  setInput({ gen, name, blob, width: 0, height: 0, photo: null, decoding: true, error: null });
   setResults({ ...EMPTY_RESULTS, forwardPasses: get().results.forwardPasses });
   // a class pinned by a shared link applies to the first image, not to the ones after it
   if (gen > 1 && get().settings.classIndex !== null) get().setSettings({ classIndex: null });
   send({ type: 'setImage', gen, blob, displayMaxSide: DISPLAY_MAX_SIDE });
-}
-
-function photoPixels(bitmap: ImageBitmap): ImageData {
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
-  ctx.drawImage(bitmap, 0, 0);
-  return ctx.getImageData(0, 0, bitmap.width, bitmap.height);
 }
 
 function isCurrent(gen: number | undefined): boolean {
@@ -140,11 +132,8 @@ function onReply(msg: WorkerReply): void {
       s.setModel({ status: 'error', error: msg.message, loadingId: null });
       return;
     case 'imageDecoded': {
-      if (!isCurrent(msg.gen)) {
-        msg.display.close();
-        return;
-      }
-      s.setInput({ width: msg.width, height: msg.height, display: msg.display, photo: photoPixels(msg.display), decoding: false });
+      if (!isCurrent(msg.gen)) return;
+      s.setInput({ width: msg.width, height: msg.height, photo: new ImageData(msg.displayPixels, msg.displayWidth, msg.displayHeight), decoding: false });
       startSession();
       return;
     }

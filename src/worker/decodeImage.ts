@@ -14,7 +14,8 @@ export interface DecodedImage {
   height: number;
   /** RGBA pixels for the model input (possibly shrunk from a huge original). */
   rgba: RgbImage;
-  display: ImageBitmap;
+  /** RGBA pixels of the display copy (read here, so the page never reads back a bitmap). */
+  display: { width: number; height: number; pixels: Uint8ClampedArray<ArrayBuffer> };
 }
 
 function fit(width: number, height: number, maxSide: number): [number, number] {
@@ -51,7 +52,11 @@ export async function decodeImage(blob: Blob, displayMaxSide: number): Promise<D
   ctx.drawImage(bitmap, 0, 0);
   const data = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
   const [dw, dh] = fit(width, height, displayMaxSide);
-  const display = await createImageBitmap(bitmap, { resizeWidth: dw, resizeHeight: dh, resizeQuality: 'high' });
+  const small = await createImageBitmap(bitmap, { resizeWidth: dw, resizeHeight: dh, resizeQuality: 'high' });
+  const dc = new OffscreenCanvas(dw, dh).getContext('2d', { willReadFrequently: true })!;
+  dc.drawImage(small, 0, 0);
+  small.close();
+  const display = { width: dw, height: dh, pixels: dc.getImageData(0, 0, dw, dh).data };
   const rgba: RgbImage = { width: bitmap.width, height: bitmap.height, data, channels: 4 };
   bitmap.close();
   return { width, height, rgba, display };

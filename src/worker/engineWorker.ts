@@ -114,13 +114,14 @@ async function loadModel(modelId: string, localBase?: string): Promise<void> {
 
 async function setImage(gen: number, blob: Blob, displayMaxSide: number): Promise<void> {
   const decoded = await decodeImage(blob, displayMaxSide);
-  if (gen < latestGen()) {
-    decoded.display.close();
-    return;
-  }
+  if (gen < latestGen()) return;
   closeSession();
   image = { gen, rgba: decoded.rgba };
-  post({ type: 'imageDecoded', gen, width: decoded.width, height: decoded.height, display: decoded.display }, [decoded.display]);
+  const { display } = decoded;
+  post(
+    { type: 'imageDecoded', gen, width: decoded.width, height: decoded.height, displayWidth: display.width, displayHeight: display.height, displayPixels: display.pixels },
+    [display.pixels.buffer],
+  );
 }
 
 async function startSession(gen: number, layer?: string): Promise<void> {
@@ -239,7 +240,7 @@ async function runRegion(req: Extract<WorkerRequest, { type: 'region' }>): Promi
           return;
         }
         const now = performance.now();
-        const wantPartial = p.partial && p.done < p.total && now - lastPartial > 150;
+        const wantPartial = p.partial && p.done < p.total && now - lastPartial > 400;
         if (!wantPartial) {
           post({ type: 'regionProgress', gen: req.gen, job: req.job, classIndex: req.classIndex, done: p.done, total: p.total, partial: null });
           return;

@@ -65,7 +65,7 @@ export type WorkerReply =
   | { type: 'modelProgress'; modelId: string; loaded: number; total: number }
   | { type: 'modelLoaded'; info: LoadedModelInfo }
   | { type: 'modelError'; modelId: string; message: string }
-  | { type: 'imageDecoded'; gen: number; width: number; height: number; display: ImageBitmap }
+  | { type: 'imageDecoded'; gen: number; width: number; height: number; displayWidth: number; displayHeight: number; displayPixels: Uint8ClampedArray<ArrayBuffer> }
   | { type: 'sessionReady'; gen: number; layer: string; predictions: Prediction[]; forwardPasses: number }
   | { type: 'gradcam'; gen: number; classIndex: number; variant: Variant; map: Float32Array; warnings: string[]; forwardPasses: number }
   | { type: 'regionProgress'; gen: number; job: number; classIndex: number; done: number; total: number; partial: Float32Array | null }

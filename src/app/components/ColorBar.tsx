@@ -10,7 +10,7 @@ export function ColorBar({ colormap, low, high }: { colormap: ColormapId; low: s
     if (ctx) drawColorBar(ctx, colormapLut(colormap), 0, 0, 256, 12);
   }, [colormap]);
   return (
-    <div className="colorbar" aria-label={`Colour scale ${colormap}, from ${low} to ${high}`} role="img">
+    <div className="colorbar" aria-label={`Colour bar: ${colormap}, ${low} to ${high}`} role="img">
       <canvas ref={ref} width={256} height={12} />
       <div className="colorbar-labels" aria-hidden="true">
         <span>{low}</span>

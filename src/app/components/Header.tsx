@@ -13,7 +13,7 @@ function ModelStatus() {
     return (
       <div className="model-status" role="status">
         <span>Loading model…</span>
-        <progress aria-label="Model download" max={Math.max(1, m.total)} value={m.loaded} />
+        <progress aria-label="Download progress" max={Math.max(1, m.total)} value={m.loaded} />
         <span className="muted small">{m.total > 0 ? `${mb(m.loaded)} / ${mb(m.total)}` : ''}</span>
       </div>
     );

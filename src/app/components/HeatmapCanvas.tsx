@@ -16,8 +16,11 @@ interface Props {
 
 export function HeatmapCanvas({ label, photo, map, mapSize, colormap, opacity, range, dim }: Props) {
   const ref = useRef<HTMLCanvasElement>(null);
+  // one output buffer per canvas, reused across redraws (no 1–2 MB garbage per slider step)
+  const buffer = useRef<ImageData | null>(null);
   const W = photo?.width ?? mapSize[1];
   const H = photo?.height ?? mapSize[0];
+  const [lo, hi] = range;
   useLayoutEffect(() => {
     const canvas = ref.current;
     if (!canvas) return;
@@ -28,9 +31,10 @@ export function HeatmapCanvas({ label, photo, map, mapSize, colormap, opacity, r
       else ctx.clearRect(0, 0, W, H);
       return;
     }
-    const out = ctx.createImageData(W, H);
-    blendOverlay(out, resampleMap(map, mapSize[0], mapSize[1], W, H), photo?.data ?? null, colormapLut(colormap), opacity, range[0], range[1]);
+    if (!buffer.current || buffer.current.width !== W || buffer.current.height !== H) buffer.current = ctx.createImageData(W, H);
+    const out = buffer.current;
+    blendOverlay(out, resampleMap(map, mapSize[0], mapSize[1], W, H), photo?.data ?? null, colormapLut(colormap), opacity, lo, hi);
     ctx.putImageData(out, 0, 0);
-  }, [photo, map, mapSize, colormap, opacity, range, W, H]);
+  }, [photo, map, mapSize, colormap, opacity, lo, hi, W, H]);
   return <canvas ref={ref} width={W} height={H} role="img" aria-label={label} className={dim ? 'heatmap dim' : 'heatmap'} style={{ aspectRatio: `${W} / ${H}` }} />;
 }

@@ -10,8 +10,7 @@ export interface InputState {
   /** Size of the (orientation-corrected) original. */
   width: number;
   height: number;
-  /** Display-size photo and its pixels. */
-  display: ImageBitmap | null;
+  /** Pixels of the display-size copy of the photo. */
   photo: ImageData | null;
   decoding: boolean;
   error: string | null;
@@ -22,7 +21,7 @@ export interface InputSlice {
   setInput(patch: Partial<InputState>): void;
 }
 
-export const EMPTY_INPUT: InputState = { gen: 0, name: null, blob: null, width: 0, height: 0, display: null, photo: null, decoding: false, error: null };
+export const EMPTY_INPUT: InputState = { gen: 0, name: null, blob: null, width: 0, height: 0, photo: null, decoding: false, error: null };
 
 export const createInputSlice: StateCreator<AppState, [], [], InputSlice> = (set) => ({
   input: EMPTY_INPUT,

@@ -1,0 +1,56 @@
+import { test, expect } from '@playwright/test';
+import { canvasPixels, chooseFile, figure, meanAbsDiff, openApp, photo, pixelSpread, setSlider, snap, waitForFusion, watchConsole } from './helpers';
+
+test('cancel stops Score-CAM, the page never blocks, and the app stays usable', async ({ page }, testInfo) => {
+  const consoleWatch = watchConsole(page);
+  // 768 channels: long enough to cancel mid-run
+  await openApp(page, 'model=mobilenet_v1_0.75_224&backend=wasm');
+  await chooseFile(page, photo('dog.jpg'));
+  const progress = figure(page, 'Score-CAM').getByRole('progressbar');
+  await expect(progress).toBeVisible();
+  await expect.poll(async () => Number(await progress.getAttribute('value')), { timeout: 60_000 }).toBeGreaterThan(0);
+  // while the batches run, the page thread only draws partial maps: no task may block it for 100 ms
+  await page.evaluate(() => {
+    const w = window as unknown as { __longTasks: number[] };
+    w.__longTasks = [];
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.__longTasks.push(Math.round(e.duration)))).observe({ type: 'longtask' });
+  });
+  const t0 = Date.now();
+  await page.getByLabel('Overlay opacity').fill('0.7');
+  await setSlider(page, 'Agreement tolerance τ', 0.5);
+  expect(Date.now() - t0).toBeLessThan(1000);
+  await page.waitForTimeout(3000);
+  await snap(page, testInfo, 'Score-CAM running with a partial map');
+  const longTasks = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
+  await testInfo.attach('main-thread long tasks (ms)', { body: JSON.stringify(longTasks), contentType: 'application/json' });
+  expect(Math.max(0, ...longTasks), `main-thread long tasks: ${longTasks.join(', ')}`).toBeLessThan(Number(process.env.E2E_LONG_TASK_MS ?? 100));
+  await expect(progress).toBeVisible(); // still running: the cancel below is mid-run
+
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(figure(page, 'Score-CAM').getByText('Cancelled')).toBeVisible();
+  await expect(page.getByRole('progressbar')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Cancel' })).toHaveCount(0);
+  // the worker is free again: a new class gets its Grad-CAM quickly
+  const grad0 = await canvasPixels(page, 'Grad-CAM');
+  await page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button').nth(1).click();
+  await expect.poll(async () => meanAbsDiff(grad0, await canvasPixels(page, 'Grad-CAM')), { timeout: 15_000 }).toBeGreaterThan(0.5);
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(figure(page, 'Score-CAM').getByText('Cancelled')).toBeVisible();
+  await snap(page, testInfo, 'cancelled');
+  consoleWatch.assertClean();
+});
+
+test('WebGL backend (SwiftShader): a full Fusion-CAM run at a 16-channel layer', async ({ page }, testInfo) => {
+  const consoleWatch = watchConsole(page);
+  await openApp(page, 'model=mobilenet_v1_0.25_224&backend=webgl&layer=conv_pw_1_relu');
+  await expect(page.getByTestId('backend-in-use')).toHaveText(/webgl/);
+  await chooseFile(page, photo('dog.jpg'));
+  await expect(page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button').first()).toHaveAccessibleName('malamute');
+  await waitForFusion(page, 110_000);
+  await expect(page.getByLabel('Layer')).toHaveValue('conv_pw_1_relu');
+  const px = await Promise.all(['Grad-CAM', 'Score-CAM', 'Fusion-CAM'].map((p) => canvasPixels(page, p)));
+  for (const p of px) expect(pixelSpread(p)).toBeGreaterThan(10);
+  expect(meanAbsDiff(px[0], px[2])).toBeGreaterThan(0.5);
+  await snap(page, testInfo, 'webgl');
+  consoleWatch.assertClean();
+});
