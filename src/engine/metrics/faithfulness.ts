@@ -123,6 +123,7 @@ export class FaithfulnessEvaluator {
   readonly nPixels: number;
   private blurred?: tf.Tensor4D;
   private ends?: Promise<{ original: number; blurred: number; zero: number }>;
+  private readonly pixelCache = new Map<'x' | 'blurred', Promise<Float32Array>>();
   private disposed = false;
 
   private constructor(
@@ -170,8 +171,6 @@ export class FaithfulnessEvaluator {
   private assertLive(): void {
     if (this.disposed) throw new CamError('This evaluator was disposed', 'disposed');
   }
-
-  private readonly pixelCache = new Map<'x' | 'blurred', Promise<Float32Array>>();
 
   /** x or blur(x) as H·W·C floats, downloaded once. */
   private pixels(which: 'x' | 'blurred'): Promise<Float32Array> {
