@@ -51,7 +51,7 @@ function engineCases(): EngineCase[] {
   const q = quick ? 0.5 : 1;
   return [
     { backend: 'wasm', model: M025, loadRepeats: 3, options: { ...base, batchSizes: [1, 8, 16, 32, 64], repeats: Math.ceil(10 * q), heavyRepeats: quick ? 1 : 3, scoreCamBatch: 16, leakRuns: quick ? 3 : 20 } },
-    { backend: 'wasm', model: M075, loadRepeats: 2, options: { ...base, batchSizes: [1, 8, 16, 32], repeats: Math.ceil(6 * q), heavyRepeats: quick ? 1 : 2, scoreCamBatch: 16, leakRuns: quick ? 1 : 3 } },
+    { backend: 'wasm', model: M075, loadRepeats: 2, options: { ...base, batchSizes: [1, 8, 16, 32], repeats: Math.ceil(6 * q), heavyRepeats: quick ? 1 : 2, scoreCamBatch: 16, leakRuns: quick ? 1 : 2 } },
     { backend: 'webgl', model: M025, loadRepeats: 1, options: { ...base, variants: ['reference'], layerPath: false, batchSizes: [1, 8], repeats: 3, heavyRepeats: 1, scoreCamBatch: 8, leakRuns: quick ? 1 : 2 } },
     { backend: 'webgl', model: M075, loadRepeats: 1, options: { ...base, variants: ['reference'], layerPath: false, batchSizes: [1, 8], repeats: 3, heavyRepeats: 1, scoreCamBatch: 8, leakRuns: 0, skipScoreCam: true } },
     { backend: 'cpu', model: M025, loadRepeats: 1, options: { ...base, variants: ['reference'], layerPath: false, batchSizes: [1, 8], repeats: 3, heavyRepeats: 1, scoreCamBatch: 8, leakRuns: 0 } },
