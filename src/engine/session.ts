@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; tfjs-layers' bundle registers all of core's, in Node and browsers alike.
 import '@tensorflow/tfjs-layers';
-import type { CamModel, ModelSplit } from './model/camModel';
+import type { ModelSplit } from './model/camModel';
+import type { ExplainableModel } from './model/explainable';
 import { GRADIENT_METHODS, reluUpsample, type GradientMethodId } from './methods/gradient';
 import { REGION_METHODS } from './methods/registry';
 import { softmaxAt, type RegionMethodId, type RegionProgress, type RegionResult, type ScoreCamVariant } from './methods/region';
@@ -59,7 +60,7 @@ export class ExplanationSession {
   private disposed = false;
 
   private constructor(
-    readonly model: CamModel,
+    readonly model: ExplainableModel,
     readonly split: ModelSplit,
     /** [1, H, W, 3] in model input space */
     readonly x: tf.Tensor4D,
@@ -75,7 +76,7 @@ export class ExplanationSession {
   }
 
   /** `input`: H×W×3 float32 in the model's input space (see image.ts). */
-  static async create(model: CamModel, input: Float32Array, layer?: string): Promise<ExplanationSession> {
+  static async create(model: ExplainableModel, input: Float32Array, layer?: string): Promise<ExplanationSession> {
     const [H, W] = model.inputSize;
     if (input.length !== H * W * 3) throw new CamError(`Input has ${input.length} values, the model needs ${H}×${W}×3`);
     for (let i = 0; i < input.length; i++) if (!Number.isFinite(input[i])) throw new CamError('The input image contains NaN or infinite values', 'non-finite');

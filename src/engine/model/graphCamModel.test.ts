@@ -12,7 +12,6 @@ import { initNodeBackend } from '../../node/backend';
 import { readImageFile } from '../../node/files';
 import { toModelInput } from '../image';
 import { ExplanationSession } from '../session';
-import type { CamModel } from './camModel';
 import { PREPROCESSING } from './descriptor';
 import { GraphCamModel, isGraphModelJson, loadGraphCamModel } from './graphCamModel';
 import { IMAGENET_LABELS } from './registry';
@@ -26,8 +25,6 @@ const reader = (dir: string) => async (p: string) => {
   const b = await fs.readFile(path.join(dir, p));
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 };
-// sessions are typed for CamModel; a GraphCamModel has the same public surface
-const asSessionModel = (m: GraphCamModel) => m as unknown as CamModel;
 
 let gm: GraphCamModel;
 beforeAll(async () => {
@@ -110,7 +107,7 @@ describe('GraphCamModel on the TF-Hub MobileNet v1 GraphModel', () => {
     const img = await readImageFile(path.join(SHARED, 'images/photos/dog.jpg'));
     const { input } = toModelInput(img, gm.inputSize, gm.descriptor.preprocessing);
     const before = tf.memory().numTensors;
-    const s = await ExplanationSession.create(asSessionModel(gm), input);
+    const s = await ExplanationSession.create(gm, input);
     const top = s.topK(5);
     // index 0 is "background"; the photo's malamute/husky must be near the top
     expect(top.some((p) => /malamute|husky|Eskimo dog/i.test(p.label))).toBe(true);
@@ -216,7 +213,7 @@ describe('GraphModels with fused ops or ops without gradients', () => {
     expect(m.numClasses).toBe(3);
     expect(m.gradientSupport()).toEqual({ ok: true });
     // ∂z_c/∂A by hand: z = mean_ij(A) · fc, so ∂z_c/∂A_ijk = fc[k][c] / 64 everywhere
-    const sess = await ExplanationSession.create(asSessionModel(m), input);
+    const sess = await ExplanationSession.create(m, input);
     const g = sess.gradients(1).dataSync();
     const fc = Array.from({ length: 12 }, (_, i) => Math.fround(Math.cos(i)));
     for (let k = 0; k < 4; k++) expect(g[5 * 4 + k]).toBeCloseTo(fc[k * 3 + 1] / 64, 6);
@@ -231,7 +228,7 @@ describe('GraphModels with fused ops or ops without gradients', () => {
     const support = m.gradientSupport();
     expect(support.ok).toBe(false);
     expect(support.reason).toMatch(/^Gradients cannot flow through this GraphModel at "conv\/Relu6" \(.*StridedSlice.*\): Score-CAM works, Grad-CAM and Fusion-CAM need/);
-    const sess = await ExplanationSession.create(asSessionModel(m), input);
+    const sess = await ExplanationSession.create(m, input);
     const r = await sess.regionMap(sess.predictedClass, { batchSize: 2 });
     expect(r.map.length).toBe(64);
     const err = await sess.gradientMap(sess.predictedClass).then(() => undefined, (e: unknown) => e);
