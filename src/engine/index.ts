@@ -11,6 +11,7 @@ export * from './model/explainable';
 export * from './model/custom';
 export * from './model/fetchModel';
 export * from './model/modelCache';
+export * from './model/layerThumbnails';
 export * from './methods/gradient';
 export * from './methods/region';
 export { scoreCam } from './methods/scoreCam';
