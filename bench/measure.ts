@@ -26,6 +26,8 @@ export function percentile(samples: number[], q: number): number {
   return s[lo] + (r - lo) * (s[hi] - s[lo]);
 }
 
+const percentileOf = percentile;
+
 export function stats(samples: number[]): Stats {
   const round = (v: number) => Math.round(v * 100) / 100;
   return {
@@ -94,6 +96,8 @@ export interface EngineBenchResult {
     /** the same with the passes actually run (active channels + shared baseline) */
     msPassesRun: number;
     ratioPassesRun: number;
+    /** median over Score-CAM runs of (run time ÷ floor from batches timed right before and after it) */
+    ratioPaired: number;
     /** the same ratio in process CPU time (Node only) */
     ratioCpu?: number;
   };
@@ -184,26 +188,46 @@ export async function benchEngine(cm: CamModel, input: Float32Array, o: EngineBe
   // The baseline pass is part of the session's work, so it is inside the timing.
   const scoreCam: NonNullable<EngineBenchResult['scoreCam']> = {};
   const cpuSamples: number[] = [];
+  // A busy machine drifts: batch-B forwards timed right before and after each Score-CAM run
+  // give a floor for that run, and the ratio is the median of the per-run ratios.
+  const pairedFloor: number[][] = [];
+  const firstSamples: number[] = [];
+  const xPair = randomBatch(o.scoreCamBatch, size);
+  const batchTimes = async (n: number) => {
+    const t: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      await forwardOnce(cm, xPair);
+      t.push(performance.now() - t0);
+    }
+    return t;
+  };
   for (const [vi, variant] of o.variants.entries()) {
     const samples: number[] = [];
     let passes = 0;
     let constant = 0;
     const reps = vi === 0 ? o.heavyRepeats : 1;
     for (let i = 0; i < reps; i++) {
+      if (vi === 0) pairedFloor.push(await batchTimes(3));
       const s = await ExplanationSession.create(cm, input);
       const c0 = o.cpuTime?.() ?? 0;
       const t0 = performance.now();
       const r = await s.regionMap(c, { variant, batchSize: o.scoreCamBatch });
       samples.push(performance.now() - t0);
-      if (vi === 0) cpuSamples.push((o.cpuTime?.() ?? 0) - c0);
+      if (vi === 0) {
+        cpuSamples.push((o.cpuTime?.() ?? 0) - c0);
+        pairedFloor[pairedFloor.length - 1].push(...(await batchTimes(3)));
+      }
       passes = r.forwardPasses;
       constant = r.constantChannels;
       s.dispose();
     }
+    if (vi === 0) firstSamples.push(...samples);
     scoreCam[variant] = { ...stats(samples), forwardPasses: passes, constantChannels: constant, batchSize: o.scoreCamBatch };
     log(`Score-CAM ${variant}: ${scoreCam[variant].median} ms, ${passes} passes (${constant} constant channels)`);
   }
   result.scoreCam = scoreCam;
+  xPair.dispose();
 
   // The floor: K/B batch-B forward passes of the same model, measured now (same machine state).
   const B = o.scoreCamBatch;
@@ -229,12 +253,13 @@ export async function benchEngine(cm: CamModel, input: Float32Array, o: EngineBe
     ratio: Math.round((first.median / floorMs) * 1000) / 1000,
     msPassesRun: Math.round(floorRun),
     ratioPassesRun: Math.round((first.median / floorRun) * 1000) / 1000,
+    ratioPaired: Math.round(percentileOf(firstSamples.map((sc, i) => sc / ((K / B) * percentileOf(pairedFloor[i], 50))), 50) * 1000) / 1000,
   };
   if (o.cpuTime) {
     const floorCpu = (K / B) * stats(cpuB.slice(1)).median;
     result.floor.ratioCpu = Math.round((stats(cpuSamples).median / floorCpu) * 1000) / 1000;
   }
-  log(`floor ${result.floor.ms} ms → ratio ${result.floor.ratio} (passes run: ${result.floor.ratioPassesRun}; cpu time: ${result.floor.ratioCpu ?? '–'})`);
+  log(`floor ${result.floor.ms} ms → ratio ${result.floor.ratio} (paired: ${result.floor.ratioPaired}; passes run: ${result.floor.ratioPassesRun}; cpu time: ${result.floor.ratioCpu ?? '–'})`);
 
   // Fusion-CAM end to end from the model-input image: session, Grad-CAM, Score-CAM, 4 passes, fusion.
   let kept: ExplanationSession | undefined;

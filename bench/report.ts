@@ -59,7 +59,7 @@ export function toMarkdown(r: Report): string {
     const passes = sc ? `${sc.reference?.forwardPasses ?? '–'} / ${e.channels}` : '–';
     const tensors = e.tensors ? `${e.tensors.before} → ${e.tensors.after} (${e.tensors.runs} runs)` : '–';
     lines.push(
-      `| ${be} | ${short(row.model)} | ${ms(row.load)} | ${ms(e.forward.batch1)} | ${perImage} | ${ms(e.gradCam)} | ${ms(sc?.reference)} | ${ms(sc?.xplain)} | ${ms(sc?.original)} | ${passes} | ${e.floor ? `${e.floor.ms} (B=${e.floor.batchSize})` : '–'} | ${e.floor ? `**${e.floor.ratio.toFixed(2)}**${e.floor.ratioCpu ? ` (CPU time ${e.floor.ratioCpu.toFixed(2)})` : ''}` : '–'} | ${ms(e.fusionEndToEnd)} | ${ms(e.thetaRerun)} | ${ms(e.tau)} | ${tensors} |`,
+      `| ${be} | ${short(row.model)} | ${ms(row.load)} | ${ms(e.forward.batch1)} | ${perImage} | ${ms(e.gradCam)} | ${ms(sc?.reference)} | ${ms(sc?.xplain)} | ${ms(sc?.original)} | ${passes} | ${e.floor ? `${e.floor.ms} (B=${e.floor.batchSize})` : '–'} | ${e.floor ? `**${e.floor.ratio.toFixed(2)}** (paired ${e.floor.ratioPaired?.toFixed(2) ?? '–'})${e.floor.ratioCpu ? ` (CPU time ${e.floor.ratioCpu.toFixed(2)})` : ''}` : '–'} | ${ms(e.fusionEndToEnd)} | ${ms(e.thetaRerun)} | ${ms(e.tau)} | ${tensors} |`,
     );
   }
   const layer = r.engine.filter((row) => row.engine?.forward.layerPath);

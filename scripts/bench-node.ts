@@ -53,10 +53,10 @@ for (const id of models) {
   const engine = await benchEngine(cm!, input, {
     batchSizes,
     repeats: quick ? 3 : 10,
-    heavyRepeats: quick ? 1 : small ? 5 : 3,
+    heavyRepeats: quick ? 1 : small ? 5 : 2,
     variants: ['reference', 'xplain', 'original'],
-    scoreCamBatch: scoreCamBatch || 32,
-    leakRuns: quick ? 2 : small ? 20 : 5,
+    scoreCamBatch: scoreCamBatch || 16,
+    leakRuns: quick ? 2 : small ? 20 : 2,
     layerPath: true,
     log,
     cpuTime: () => {
