@@ -22,7 +22,8 @@ const PANELS = ['Grad-CAM', 'Score-CAM', 'Fusion-CAM'];
 
 test('file input: predictions, then three different, non-blank heatmaps', async ({ page }, testInfo) => {
   const consoleWatch = watchConsole(page);
-  await openApp(page);
+  // opacity 1: the canvases show the colormapped maps alone, so "not blank" means the map varies
+  await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm&opacity=1');
   await expect(page.getByTestId('backend-in-use')).toHaveText(/wasm/);
   await snap(page, testInfo, 'empty');
   await chooseFile(page, photo('dog.jpg'));
@@ -42,6 +43,7 @@ test('file input: predictions, then three different, non-blank heatmaps', async 
   const box = await heatmap(page, 'Fusion-CAM').boundingBox();
   expect(box!.width / box!.height).toBeCloseTo(768 / 576, 1);
   await expect(figure(page, 'Fusion-CAM').getByText(/β_g -?\d/)).toBeVisible();
+  await setSlider(page, 'Overlay opacity', 0.5);
   await snap(page, testInfo, 'all panels');
   consoleWatch.assertClean();
 });

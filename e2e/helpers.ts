@@ -101,7 +101,7 @@ export async function forwardPasses(page: Page): Promise<number> {
 }
 
 export async function snap(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  await testInfo.attach(name, { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
+  await testInfo.attach(name.replace(/[^\w -]+/g, '_'), { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
 }
 
 /** Width and height from a PNG's IHDR, after checking the signature. */

@@ -275,7 +275,13 @@ export function startEngine(): void {
   };
   const { settings } = get();
   get().setModel({ status: 'loading', loadingId: settings.modelId });
-  send({ type: 'init', backend: settings.backend, control: control ? (control.buffer as SharedArrayBuffer) : null });
+  const wasm = new URLSearchParams(location.search).get('wasm');
+  send({
+    type: 'init',
+    backend: settings.backend,
+    control: control ? (control.buffer as SharedArrayBuffer) : null,
+    wasmBuild: wasm === 'simd' || wasm === 'plain' ? wasm : 'auto',
+  });
   loadModel(settings.modelId);
 
   let urlTimer: ReturnType<typeof setTimeout> | undefined;

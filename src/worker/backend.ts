@@ -59,9 +59,18 @@ export interface BackendState {
   renderer: string | null;
   note?: string;
   wasmThreads?: number;
+  /** WebGL only: whether textures hold float32 (false = float16, less exact). */
+  webglFloat32?: boolean;
 }
 
-export async function selectBackend(choice: BackendChoice): Promise<BackendState> {
+/** Which wasm build to use: the best the browser supports, or a simpler one (comparisons, debugging). */
+export type WasmBuild = 'auto' | 'simd' | 'plain';
+
+export async function selectBackend(choice: BackendChoice, wasmBuild: WasmBuild = 'auto'): Promise<BackendState> {
+  if (wasmBuild !== 'auto') {
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    if (wasmBuild === 'plain') tf.env().set('WASM_HAS_SIMD_SUPPORT', false);
+  }
   const renderer = webglRenderer();
   let order: BackendName[];
   let note: string | undefined;
@@ -77,7 +86,9 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendState
   for (const name of order) {
     if (await trySetBackend(name)) {
       if (choice !== 'auto' && name !== choice) note = `The ${choice} backend could not start; using ${name}.`;
-      return { backend: name, renderer, note, wasmThreads: name === 'wasm' ? getThreadsCount() : undefined };
+      const webglFloat32 = name === 'webgl' ? tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED') : undefined;
+      if (webglFloat32 === false) note = [note, 'This GPU renders only float16 textures: maps are less exact than on wasm.'].filter(Boolean).join(' ');
+      return { backend: name, renderer, note, webglFloat32, wasmThreads: name === 'wasm' ? getThreadsCount() : undefined };
     }
   }
   throw new Error('No TensorFlow.js backend could start in this browser');

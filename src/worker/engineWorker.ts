@@ -11,7 +11,7 @@ import { ExplanationSession } from '../engine/session';
 import { toModelInput, type RgbImage } from '../engine/image';
 import { describeRegistryModel } from '../engine/model/registry';
 import { isAbortError } from '../engine/errors';
-import { selectBackend, type BackendState } from './backend';
+import { selectBackend, type BackendState, type WasmBuild } from './backend';
 import { buildModel, fetchLabels, fetchModelFiles, type ModelFiles } from './fetchModel';
 import { decodeImage } from './decodeImage';
 import { CONTROL, type BackendChoice, type LoadedModelInfo, type WorkerReply, type WorkerRequest } from './protocol';
@@ -70,9 +70,11 @@ function disposeModel(): void {
   camModel = null;
 }
 
+let wasmBuild: WasmBuild = 'auto';
+
 async function setBackend(choice: BackendChoice): Promise<void> {
   disposeModel();
-  backendState = await selectBackend(choice);
+  backendState = await selectBackend(choice, wasmBuild);
   post({ type: 'backend', ...backendState });
   if (modelFiles && modelInfo) await buildCamModel(modelInfo.modelId, modelInfo.labels);
 }
@@ -148,6 +150,7 @@ async function handle(req: WorkerRequest): Promise<void> {
   switch (req.type) {
     case 'init':
       control = req.control ? new Int32Array(req.control) : null;
+      wasmBuild = req.wasmBuild ?? 'auto';
       await setBackend(req.backend);
       return;
     case 'setBackend':

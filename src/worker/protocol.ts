@@ -50,7 +50,7 @@ export interface StageData {
 }
 
 export type WorkerRequest =
-  | { type: 'init'; backend: BackendChoice; control: SharedArrayBuffer | null }
+  | { type: 'init'; backend: BackendChoice; control: SharedArrayBuffer | null; wasmBuild?: 'auto' | 'simd' | 'plain' }
   | { type: 'setBackend'; backend: BackendChoice }
   | { type: 'loadModel'; modelId: string; localBase?: string }
   | { type: 'setImage'; gen: number; blob: Blob; displayMaxSide: number }
@@ -61,7 +61,7 @@ export type WorkerRequest =
   | { type: 'cancel'; job: number };
 
 export type WorkerReply =
-  | { type: 'backend'; backend: BackendName; renderer: string | null; note?: string; wasmThreads?: number }
+  | { type: 'backend'; backend: BackendName; renderer: string | null; note?: string; wasmThreads?: number; webglFloat32?: boolean }
   | { type: 'modelProgress'; modelId: string; loaded: number; total: number }
   | { type: 'modelLoaded'; info: LoadedModelInfo }
   | { type: 'modelError'; modelId: string; message: string }

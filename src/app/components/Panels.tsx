@@ -92,7 +92,13 @@ export function Panels() {
 
   const status: Record<PanelId, { text: string; notes: string[]; info?: string[] }> = {
     gradcam: {
-      text: results.gradcamError ?? (results.gradcam ? `class ${results.gradcam.classIndex}` : hasImage ? 'computing…' : ''),
+      text:
+        results.gradcamError ??
+        (results.gradcam && target
+          ? `${className} · class ${target.index}${target.probability !== null ? ` · ${(target.probability * 100).toFixed(1)}%` : ''} · ${results.layer ?? ''}`
+          : hasImage
+            ? 'computing…'
+            : ''),
       notes: results.gradcam?.warnings ?? [],
     },
     scorecam: {
@@ -109,7 +115,8 @@ export function Panels() {
     },
     fusioncam: {
       text: results.stageError ?? (stage ? `θ ${stage.theta} · τ ${settings.tau}` : running ? 'waiting for Score-CAM' : region?.status === 'cancelled' ? 'needs Score-CAM' : ''),
-      notes: fusion?.warnings ?? [],
+      // Grad-CAM's own warnings are shown under Grad-CAM
+      notes: (fusion?.warnings ?? []).filter((w) => !(results.gradcam?.warnings ?? []).includes(w)),
       info: stage
         ? [
             `β_g ${fmt(stage.betas.gradient)} · β_r ${fmt(stage.betas.region)} · β_dr ${fmt(stage.betas.combined)} (p_b ${fmt(stage.betas.baseline)})`,

@@ -1,0 +1,143 @@
+import { test, expect } from '@playwright/test';
+import fs from 'node:fs';
+import path from 'node:path';
+import jpeg from 'jpeg-js';
+import { canvasPixels, chooseFile, figure, heatmap, meanAbsDiff, openApp, photo, snap, waitForFusion, watchConsole } from './helpers';
+
+/** A JPEG whose left half is red and right half blue, with an EXIF orientation tag. */
+function jpegWithOrientation(width: number, height: number, orientation: number): Buffer {
+  const data = Buffer.alloc(width * height * 4);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const o = (y * width + x) * 4;
+      const left = x < width / 2;
+      data[o] = left ? 230 : 20;
+      data[o + 1] = 20;
+      data[o + 2] = left ? 20 : 230;
+      data[o + 3] = 255;
+    }
+  const body = jpeg.encode({ data, width, height }, 95).data;
+  // APP1 "Exif\0\0" + little-endian TIFF with one IFD entry: Orientation (0x0112), SHORT, 1
+  const tiff = Buffer.from([0x49, 0x49, 0x2a, 0x00, 0x08, 0x00, 0x00, 0x00, 0x01, 0x00, 0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, orientation, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]);
+  const exif = Buffer.concat([Buffer.from('Exif\0\0', 'binary'), tiff]);
+  const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, (exif.length + 2) >> 8, (exif.length + 2) & 0xff]), exif]);
+  return Buffer.concat([body.subarray(0, 2), app1, body.subarray(2)]);
+}
+
+test('EXIF orientation is applied', async ({ page }, testInfo) => {
+  const consoleWatch = watchConsole(page);
+  await openApp(page);
+  // orientation 6 = rotate 90° clockwise: a 96×48 left-red/right-blue image shows as 48×96, red on top
+  await page.getByLabel('Image file').setInputFiles({ name: 'rotated.jpg', mimeType: 'image/jpeg', buffer: jpegWithOrientation(96, 48, 6) });
+  await expect(figure(page, 'Input').getByText('rotated.jpg · 48×96')).toBeVisible();
+  const px = await figure(page, 'Input')
+    .getByRole('img')
+    .evaluate((c) => {
+      const canvas = c as HTMLCanvasElement;
+      const d = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      const at = (x: number, y: number) => Array.from(d.subarray((y * canvas.width + x) * 4, (y * canvas.width + x) * 4 + 3));
+      return { w: canvas.width, h: canvas.height, top: at(canvas.width >> 1, 5), bottom: at(canvas.width >> 1, canvas.height - 6) };
+    });
+  expect(px.h).toBeGreaterThan(px.w);
+  expect(px.top[0]).toBeGreaterThan(150); // red on top
+  expect(px.bottom[2]).toBeGreaterThan(150); // blue at the bottom
+  await waitForFusion(page);
+  await snap(page, testInfo, 'exif rotated');
+  consoleWatch.assertClean();
+});
+
+test('paste from the clipboard and an image URL both load images', async ({ page }) => {
+  const consoleWatch = watchConsole(page);
+  await openApp(page);
+  const b64 = fs.readFileSync(photo('eagle.jpg')).toString('base64');
+  await page.evaluate((b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'image.png', { type: 'image/jpeg' }));
+    document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+  }, b64);
+  await expect(figure(page, 'Input').getByText(/pasted-image\.png · 773×512/)).toBeVisible();
+  await expect(page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button')).toHaveCount(5);
+
+  // an image URL (answered here by the test, so nothing leaves the machine)
+  await page.route('https://images.example.test/**', (route) =>
+    route.request().url().endsWith('/giraffe.jpg')
+      ? route.fulfill({ path: photo('giraffe.jpg'), headers: { 'Content-Type': 'image/jpeg', 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' } })
+      : route.fulfill({ status: 404, body: 'missing', headers: { 'Access-Control-Allow-Origin': '*' } }),
+  );
+  await page.getByLabel('Image URL').fill('https://images.example.test/missing.jpg');
+  await page.getByRole('button', { name: 'Load', exact: true }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'HTTP 404' })).toBeVisible();
+  await page.getByLabel('Image URL').fill('https://images.example.test/giraffe.jpg');
+  await page.getByRole('button', { name: 'Load', exact: true }).click();
+  await expect(figure(page, 'Input').getByText(/giraffe\.jpg · 500×500/)).toBeVisible();
+  await waitForFusion(page);
+  // the 404 is the browser's own console line for a failed fetch; nothing else may be logged
+  expect(consoleWatch.errors.filter((e) => !/status of 404/.test(e))).toEqual([]);
+});
+
+test('a 6000×4000 photo loads without blocking the page', async ({ page }, testInfo) => {
+  test.setTimeout(180_000);
+  const consoleWatch = watchConsole(page);
+  const file = path.join(testInfo.outputDir, 'huge.jpg');
+  const W = 6000;
+  const H = 4000;
+  const data = Buffer.alloc(W * H * 4);
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++) {
+      const o = (y * W + x) * 4;
+      data[o] = (x * 255) / W;
+      data[o + 1] = (y * 255) / H;
+      data[o + 2] = ((x + y) & 255) ^ 0x55;
+      data[o + 3] = 255;
+    }
+  fs.mkdirSync(testInfo.outputDir, { recursive: true });
+  fs.writeFileSync(file, jpeg.encode({ data, width: W, height: H }, 80).data);
+  await openApp(page);
+  await page.evaluate(() => {
+    const w = window as unknown as { __longTasks: number[] };
+    w.__longTasks = [];
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.__longTasks.push(Math.round(e.duration)))).observe({ type: 'longtask' });
+  });
+  await chooseFile(page, file);
+  await expect(figure(page, 'Input').getByText(/huge\.jpg · 6000×4000/)).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button')).toHaveCount(5, { timeout: 60_000 });
+  await expect(heatmap(page, 'Grad-CAM')).toBeVisible();
+  const longTasks = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
+  await testInfo.attach('main-thread long tasks (ms)', { body: JSON.stringify(longTasks), contentType: 'application/json' });
+  expect(Math.max(0, ...longTasks), `long tasks: ${longTasks.join(', ')}`).toBeLessThan(Number(process.env.E2E_LONG_TASK_MS ?? 100));
+  // the on-screen copy is small; the original size is what the panel reports and exports use
+  const size = await figure(page, 'Input').getByRole('img').evaluate((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]);
+  expect(Math.max(...size)).toBeLessThanOrEqual(1024);
+  await waitForFusion(page);
+  consoleWatch.assertClean();
+});
+
+test('intermediate maps on request, variant switch, backend switch', async ({ page }, testInfo) => {
+  const consoleWatch = watchConsole(page);
+  await openApp(page);
+  await chooseFile(page, photo('dog.jpg'));
+  await waitForFusion(page);
+  await expect(page.getByRole('figure', { name: 'Denoised gradient map' })).toHaveCount(0);
+  await page.getByLabel('Show intermediate maps').check();
+  for (const name of ['Denoised gradient map', 'Combined map']) {
+    const fig = page.getByRole('figure', { name, exact: true });
+    await expect(fig.getByRole('img', { name: new RegExp(`^${name} heatmap for malamute$`) })).toBeVisible();
+    await expect(fig.getByRole('button', { name: 'Export PNG' })).toBeEnabled();
+  }
+  await snap(page, testInfo, 'intermediate maps');
+
+  const fusionRef = await canvasPixels(page, 'Fusion-CAM');
+  await page.getByLabel('Variant').selectOption('xplain');
+  await expect(figure(page, 'Score-CAM').getByRole('progressbar')).toBeVisible();
+  await waitForFusion(page);
+  await expect.poll(async () => meanAbsDiff(fusionRef, await canvasPixels(page, 'Fusion-CAM'))).toBeGreaterThan(0.2);
+  expect(new URL(page.url()).searchParams.get('variant')).toBe('xplain');
+
+  await page.getByLabel('Backend').selectOption('webgl');
+  await expect(page.getByTestId('backend-in-use')).toHaveText(/webgl/, { timeout: 60_000 });
+  await expect(page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button')).toHaveCount(5, { timeout: 60_000 });
+  await expect(figure(page, 'Grad-CAM').getByText(/malamute · class 249/)).toBeVisible({ timeout: 60_000 });
+  expect(new URL(page.url()).searchParams.get('backend')).toBe('webgl');
+  consoleWatch.assertClean();
+});
