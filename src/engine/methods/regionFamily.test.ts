@@ -169,11 +169,19 @@ describe('Group-CAM', () => {
     });
   });
 
-  it('stops on abort and frees everything', async () => {
+});
+
+describe('cancelling', () => {
+  it.each(['groupcam', 'ablationcam', 'unioncam'] as RegionMethodId[])('%s stops on abort after the first batch and frees everything', async (method) => {
     await withSession(async (s) => {
       const ctl = new AbortController();
-      const run = s.regionMap(s.predictedClass, { method: 'groupcam', batchSize: 2, signal: ctl.signal, onProgress: () => ctl.abort() });
+      let batches = 0;
+      const run = s.regionMap(s.predictedClass, { method, batchSize: 2, signal: ctl.signal, onProgress: () => (batches++, ctl.abort()) });
       await expect(run).rejects.toThrow('Cancelled');
+      expect(batches).toBe(1);
+      // a cancelled run is not cached: the next call computes
+      const again = await s.regionMap(s.predictedClass, { method, batchSize: 8 });
+      expect(again.map.length).toBe(S * S);
     });
   });
 });
