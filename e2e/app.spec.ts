@@ -22,9 +22,14 @@ const PANELS = ['Grad-CAM', 'Score-CAM', 'Fusion-CAM'];
 
 test('file input: predictions, then three different, non-blank heatmaps', async ({ page }, testInfo) => {
   const consoleWatch = watchConsole(page);
+  const requests: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
   // opacity 1: the canvases show the colormapped maps alone, so "not blank" means the map varies
   await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm&opacity=1');
   await expect(page.getByTestId('backend-in-use')).toHaveText(/wasm/);
+  // cross-origin isolated, so tfjs picks the threaded SIMD build (pitfall 1 is fixed in the production build)
+  expect(await page.evaluate(() => (window as unknown as { __fusionCam: { crossOriginIsolated: boolean } }).__fusionCam.crossOriginIsolated)).toBe(true);
+  expect(requests.some((u) => /tfjs-backend-wasm-threaded-simd-[\w-]+\.wasm$/.test(u))).toBe(true);
   await snap(page, testInfo, 'empty');
   await chooseFile(page, photo('dog.jpg'));
   const top5 = page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button');
@@ -45,6 +50,9 @@ test('file input: predictions, then three different, non-blank heatmaps', async 
   await expect(figure(page, 'Fusion-CAM').getByText(/β_g -?\d/)).toBeVisible();
   await setSlider(page, 'Overlay opacity', 0.5);
   await snap(page, testInfo, 'all panels');
+  // the model and everything else came from the app's own origin; the image never left the page
+  expect(requests.filter((u) => !u.startsWith('http://localhost:') && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
+  expect(requests.some((u) => u.includes('/models/mobilenet_v1_0.25_224/model.json'))).toBe(true);
   consoleWatch.assertClean();
 });
 

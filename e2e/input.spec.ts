@@ -141,3 +141,68 @@ test('intermediate maps on request, variant switch, backend switch', async ({ pa
   expect(new URL(page.url()).searchParams.get('backend')).toBe('webgl');
   consoleWatch.assertClean();
 });
+
+/** A 24-bit BMP, bottom-up rows, of a horizontal gradient. */
+function bmp(width: number, height: number): Buffer {
+  const row = Math.ceil((width * 3) / 4) * 4;
+  const buf = Buffer.alloc(54 + row * height);
+  buf.write('BM', 0, 'ascii');
+  buf.writeUInt32LE(buf.length, 2);
+  buf.writeUInt32LE(54, 10);
+  buf.writeUInt32LE(40, 14);
+  buf.writeInt32LE(width, 18);
+  buf.writeInt32LE(height, 22);
+  buf.writeUInt16LE(1, 26);
+  buf.writeUInt16LE(24, 28);
+  buf.writeUInt32LE(row * height, 34);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const o = 54 + y * row + x * 3;
+      buf[o] = (x * 255) / width; // B
+      buf[o + 1] = (y * 255) / height; // G
+      buf[o + 2] = 128; // R
+    }
+  return buf;
+}
+
+// a 2×1 GIF89a with two frames (red, then green): the first frame must be used
+const GIF_2_FRAMES = Buffer.from(
+  '47494638396102000100f00000ff000000ff0021ff0b4e45545343415045322e300301000000' +
+    '21f90404000000002c0000000002000100000202040a00' +
+    '21f90404000000002c00000000020001000002024c0a00' +
+    '3b',
+  'hex',
+);
+
+test('BMP, WebP and GIF (first frame) decode through the browser', async ({ page }) => {
+  const consoleWatch = watchConsole(page);
+  await openApp(page);
+  await page.getByLabel('Image file').setInputFiles({ name: 'gradient.bmp', mimeType: 'image/bmp', buffer: bmp(120, 80) });
+  await expect(figure(page, 'Input').getByText('gradient.bmp · 120×80')).toBeVisible();
+  await expect(figure(page, 'Grad-CAM').getByText(/· class \d+/)).toBeVisible();
+
+  const webp = await page.evaluate(async () => {
+    const c = new OffscreenCanvas(90, 60);
+    const ctx = c.getContext('2d')!;
+    ctx.fillStyle = '#3a6';
+    ctx.fillRect(0, 0, 90, 60);
+    ctx.fillStyle = '#d33';
+    ctx.fillRect(20, 10, 40, 30);
+    const b = await c.convertToBlob({ type: 'image/webp', quality: 0.9 });
+    return { type: b.type, bytes: Array.from(new Uint8Array(await b.arrayBuffer())) };
+  });
+  expect(webp.type).toBe('image/webp');
+  await page.getByLabel('Image file').setInputFiles({ name: 'shapes.webp', mimeType: 'image/webp', buffer: Buffer.from(webp.bytes) });
+  await expect(figure(page, 'Input').getByText('shapes.webp · 90×60')).toBeVisible();
+  await expect(figure(page, 'Grad-CAM').getByText(/· class \d+/)).toBeVisible();
+
+  await page.getByLabel('Image file').setInputFiles({ name: 'two-frames.gif', mimeType: 'image/gif', buffer: GIF_2_FRAMES });
+  await expect(figure(page, 'Input').getByText('two-frames.gif · 2×1')).toBeVisible();
+  const first = await figure(page, 'Input')
+    .getByRole('img')
+    .evaluate((c) => Array.from((c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 1, 1).data));
+  expect(first[0]).toBeGreaterThan(200); // red: frame 1
+  expect(first[1]).toBeLessThan(50);
+  await expect(figure(page, 'Grad-CAM').getByText(/· class \d+/)).toBeVisible();
+  consoleWatch.assertClean();
+});

@@ -219,6 +219,7 @@ function reportError(request: WorkerRequest['type'], message: string): void {
 
 function onSettingsChange(now: Settings, before: Settings): void {
   if (now.backend !== before.backend) {
+    cancelRegionJobs();
     get().setModel({ status: 'loading', loaded: 0, total: 0 });
     send({ type: 'setBackend', backend: now.backend });
     return;

@@ -6,7 +6,7 @@ import { useAppStore } from './store';
 import { colormapLut } from './colormaps';
 import { blendOverlay, drawColorBar, resampleMap, valueRange } from './render';
 import { fuseOnPage, PANEL_TITLES, shortLabel, type PanelId } from './derived';
-import { resizeBilinear } from '../engine/maps';
+import type { ExportReply, ExportRequest } from '../worker/exportWorker';
 
 /** Exports never allocate more than this many pixels (browser canvas limits). */
 const MAX_EXPORT_PIXELS = 40_000_000;
@@ -60,21 +60,14 @@ export function visiblePanels(): PanelId[] {
   return s.settings.showIntermediate ? ['gradcam', 'scorecam', 'fusioncam', 'denoised', 'combined'] : ['gradcam', 'scorecam', 'fusioncam'];
 }
 
-/** The original photo (orientation applied), shrunk only past the pixel cap. */
-async function originalBitmap(): Promise<ImageBitmap> {
+/** The photo (orientation applied) decoded straight to `w`×`h` by the browser, off the page's thread. */
+async function photoAt(w: number, h: number): Promise<ImageData> {
   const { input } = useAppStore.getState();
   if (!input.blob) throw new Error('No image loaded');
-  const scale = Math.min(1, Math.sqrt(MAX_EXPORT_PIXELS / Math.max(1, input.width * input.height)));
-  const opts: ImageBitmapOptions = { imageOrientation: 'from-image' };
-  if (scale < 1) Object.assign(opts, { resizeWidth: Math.floor(input.width * scale), resizeHeight: Math.floor(input.height * scale), resizeQuality: 'high' });
-  return createImageBitmap(input.blob, opts);
-}
-
-function bitmapPixels(bitmap: ImageBitmap, w = bitmap.width, h = bitmap.height): ImageData {
-  const c = new OffscreenCanvas(w, h);
-  const ctx = c.getContext('2d', { willReadFrequently: true })!;
-  ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(bitmap, 0, 0, w, h);
+  const bitmap = await createImageBitmap(input.blob, { imageOrientation: 'from-image', resizeWidth: w, resizeHeight: h, resizeQuality: 'high' });
+  const ctx = new OffscreenCanvas(w, h).getContext('2d', { willReadFrequently: true })!;
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
   return ctx.getImageData(0, 0, w, h);
 }
 
@@ -113,27 +106,45 @@ function canvasToPng(canvas: OffscreenCanvas): Promise<Blob> {
   return canvas.convertToBlob({ type: 'image/png' });
 }
 
+let exportWorker: Worker | null = null;
+let exportSeq = 0;
+
+/** Renders the overlay at full resolution in a worker (see exportWorker.ts). */
+function renderFullResolution(req: Omit<ExportRequest, 'id'>): Promise<{ png: Blob; width: number; height: number }> {
+  exportWorker ??= new Worker(new URL('../worker/exportWorker.ts', import.meta.url), { type: 'module', name: 'fusion-cam-export' });
+  const w = exportWorker;
+  const id = ++exportSeq;
+  return new Promise((resolve, reject) => {
+    const onMessage = (e: MessageEvent<ExportReply>) => {
+      if (e.data.id !== id) return;
+      w.removeEventListener('message', onMessage);
+      if ('error' in e.data) reject(new Error(e.data.error));
+      else resolve(e.data);
+    };
+    w.addEventListener('message', onMessage);
+    w.postMessage({ ...req, id });
+  });
+}
+
 /** One panel's overlay at the photo's original resolution, plus its JSON sidecar. */
 export async function exportPanel(id: PanelId): Promise<void> {
   const snap = snapshot();
   const map = snap.maps[id];
   if (!map) throw new Error(`${PANEL_TITLES[id]} is not ready yet`);
   const s = useAppStore.getState();
-  const bitmap = await originalBitmap();
-  const W = bitmap.width;
-  const H = bitmap.height;
-  const photo = bitmapPixels(bitmap);
-  bitmap.close();
-  const [h, w] = snap.inputSize;
-  const full = resizeBilinear(map, h, w, H, W);
-  const [lo, hi] = rangeFor(id, snap, visiblePanels());
-  const out = new ImageData(W, H);
-  blendOverlay(out, full, photo.data, colormapLut(s.settings.colormap), s.settings.opacity, lo, hi);
-  const canvas = new OffscreenCanvas(W, H);
-  canvas.getContext('2d')!.putImageData(out, 0, 0);
+  if (!s.input.blob) throw new Error('No image loaded');
+  const { png, width, height } = await renderFullResolution({
+    blob: s.input.blob,
+    maxPixels: MAX_EXPORT_PIXELS,
+    map,
+    mapSize: snap.inputSize,
+    lut: colormapLut(s.settings.colormap),
+    opacity: s.settings.opacity,
+    range: rangeFor(id, snap, visiblePanels()),
+  });
   const name = `${stem(s.input.name)}.${id}`;
-  download(await canvasToPng(canvas), `${name}.png`);
-  download(new Blob([JSON.stringify({ ...sidecar(PANEL_TITLES[id]), export: { kind: 'panel', width: W, height: H } }, null, 2)], { type: 'application/json' }), `${name}.json`);
+  download(png, `${name}.png`);
+  download(new Blob([JSON.stringify({ ...sidecar(PANEL_TITLES[id]), export: { kind: 'panel', width, height } }, null, 2)], { type: 'application/json' }), `${name}.json`);
 }
 
 /** All panels side by side with captions, a colour bar and the settings line, plus a sidecar. */
@@ -142,11 +153,9 @@ export async function exportAll(): Promise<void> {
   const s = useAppStore.getState();
   const panels = visiblePanels().filter((p) => snap.maps[p]);
   if (panels.length === 0) throw new Error('Nothing to export yet');
-  const bitmap = await originalBitmap();
-  const cellW = Math.min(bitmap.width, 640);
-  const cellH = Math.max(1, Math.round((bitmap.height * cellW) / bitmap.width));
-  const photo = bitmapPixels(bitmap, cellW, cellH);
-  bitmap.close();
+  const cellW = Math.min(s.input.width, 640);
+  const cellH = Math.max(1, Math.round((s.input.height * cellW) / s.input.width));
+  const photo = await photoAt(cellW, cellH);
   const gap = 16;
   const capH = 44;
   const footH = 64;

@@ -105,7 +105,7 @@ export function Panels() {
       text:
         results.regionError ??
         (region?.status === 'done'
-          ? `${region.total} channels · ${((region.ms ?? 0) / 1000).toFixed(1)} s`
+          ? `${region.total} masked passes · ${((region.ms ?? 0) / 1000).toFixed(1)} s`
           : region?.status === 'cancelled'
             ? 'Cancelled'
             : running
