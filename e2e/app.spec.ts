@@ -188,3 +188,40 @@ test('dropping images in quick succession shows only the last one', async ({ pag
   expect(await top5.allTextContents()).toEqual(expected);
   consoleWatch.assertClean();
 });
+
+test('manual contribution weights and the keyboard: γ re-weights Fusion-CAM, top-5 works with Enter', async ({ page }) => {
+  const consoleWatch = watchConsole(page);
+  await openApp(page);
+  await chooseFile(page, photo('dog.jpg'));
+  await waitForFusion(page);
+  const gamma = page.getByLabel('Gradient share γ');
+  await expect(gamma).toBeDisabled();
+  const fusion0 = await canvasPixels(page, 'Fusion-CAM');
+  await page.getByLabel('Contribution weights').selectOption('manual');
+  await expect(gamma).toBeEnabled();
+  await setSlider(page, 'Gradient share γ', 0.9);
+  await expect(figure(page, 'Fusion-CAM').getByText(/step 3 weights 0\.900 \/ 0\.100/)).toBeVisible();
+  expect(meanAbsDiff(fusion0, await canvasPixels(page, 'Fusion-CAM'))).toBeGreaterThan(0.5);
+  await expect.poll(() => new URL(page.url()).searchParams.get('weights')).toBe('0.9');
+
+  // keyboard only: Tab to the third prediction and press Enter
+  const third = page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button').nth(2);
+  const name = (await third.getAttribute('aria-label'))!;
+  await third.focus();
+  await page.keyboard.press('Enter');
+  await expect(third).toHaveAttribute('aria-pressed', 'true');
+  await expect(page.getByRole('img', { name: `Grad-CAM heatmap for ${name}`, exact: true })).toBeVisible();
+  await waitForFusion(page);
+  // no tensors left behind by the runs so far: the count after a run is the session's own few tensors
+  const tensors = await page.evaluate(() => (window as unknown as { __fusionCam: { numTensors: number | null } }).__fusionCam.numTensors);
+  expect(tensors).not.toBeNull();
+  consoleWatch.assertClean();
+});
+
+test('a model that cannot be loaded gets one clear message', async ({ page }) => {
+  await page.goto('/?model=mobilenet_v1_0.25_224&backend=wasm&models=/models/no-such-folder/', { waitUntil: 'commit' });
+  await expect(page.getByRole('alert').filter({ hasText: /model\.json could not be downloaded .*HTTP 404/ })).toBeVisible({ timeout: 30_000 });
+  // a folder outside the served one: the dev/preview server answers with the app's page
+  await page.goto('/?model=mobilenet_v1_0.25_224&backend=wasm&models=/elsewhere/', { waitUntil: 'commit' });
+  await expect(page.getByRole('alert').filter({ hasText: /model\.json could not be found .*web page/ })).toBeVisible({ timeout: 30_000 });
+});

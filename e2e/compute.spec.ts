@@ -15,10 +15,20 @@ test('cancel stops Score-CAM, the page never blocks, and the app stays usable', 
     w.__longTasks = [];
     new PerformanceObserver((list) => list.getEntries().forEach((e) => w.__longTasks.push(Math.round(e.duration)))).observe({ type: 'longtask' });
   });
-  const t0 = Date.now();
-  await page.getByLabel('Overlay opacity').fill('0.7');
-  await setSlider(page, 'Agreement tolerance τ', 0.5);
-  expect(Date.now() - t0).toBeLessThan(1000);
+  // input → next frame, measured in the page: the slider answers while Score-CAM runs
+  const latency = await page.getByLabel('Agreement tolerance τ').evaluate(
+    (el) =>
+      new Promise<number>((resolve) => {
+        const input = el as HTMLInputElement;
+        const t0 = performance.now();
+        Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!.call(input, '0.5');
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+        requestAnimationFrame(() => resolve(performance.now() - t0));
+      }),
+  );
+  expect(latency).toBeLessThan(100);
+  await expect(page.getByLabel('Agreement tolerance τ')).toHaveValue('0.5');
+  await setSlider(page, 'Overlay opacity', 0.7);
   await page.waitForTimeout(3000);
   await snap(page, testInfo, 'Score-CAM running with a partial map');
   const longTasks = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);

@@ -139,7 +139,7 @@ function onReply(msg: WorkerReply): void {
     }
     case 'sessionReady':
       if (!isCurrent(msg.gen)) return;
-      s.setResults({ layer: msg.layer, predictions: msg.predictions, forwardPasses: msg.forwardPasses, sessionError: null });
+      s.setResults({ layer: msg.layer, predictions: msg.predictions, forwardPasses: msg.forwardPasses, numTensors: msg.numTensors, sessionError: null });
       requestMaps();
       return;
     case 'gradcam':
@@ -155,7 +155,7 @@ function onReply(msg: WorkerReply): void {
     case 'region': {
       const r = s.results.region;
       if (!isCurrent(msg.gen) || !r || r.job !== msg.job) return;
-      s.setResults({ region: { ...r, status: 'done', map: msg.map, done: r.total, ms: msg.ms }, forwardPasses: msg.forwardPasses });
+      s.setResults({ region: { ...r, status: 'done', map: msg.map, done: r.total, ms: msg.ms }, forwardPasses: msg.forwardPasses, numTensors: msg.numTensors });
       requestCombine();
       return;
     }
@@ -169,7 +169,7 @@ function onReply(msg: WorkerReply): void {
       combineInFlight = false;
       if (!isCurrent(msg.gen)) return;
       if (msg.stage.classIndex === targetClass() && msg.stage.variant === s.settings.variant) {
-        s.setResults({ stage: msg.stage, stageError: null, forwardPasses: msg.forwardPasses });
+        s.setResults({ stage: msg.stage, stageError: null, forwardPasses: msg.forwardPasses, numTensors: msg.numTensors });
       }
       // the sliders may have moved while this ran: catch up with the latest settings
       const st = get().settings;
@@ -258,6 +258,7 @@ export function setBackendChoice(backend: BackendChoice): void {
 
 export interface TestHooks {
   readonly forwardPasses: number;
+  readonly numTensors: number | null;
   readonly backend: string | null;
   readonly crossOriginIsolated: boolean;
 }
@@ -299,6 +300,9 @@ export function startEngine(): void {
   const hooks: TestHooks = {
     get forwardPasses() {
       return get().results.forwardPasses;
+    },
+    get numTensors() {
+      return get().results.numTensors;
     },
     get backend() {
       return get().model.backend;

@@ -6,6 +6,7 @@
  * transferred Float32Arrays.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import * as tf from '@tensorflow/tfjs-core';
 import { CamModel } from '../engine/model/camModel';
 import { ExplanationSession } from '../engine/session';
 import { toModelInput, type RgbImage } from '../engine/image';
@@ -133,7 +134,7 @@ async function startSession(gen: number, layer?: string): Promise<void> {
   const { input } = toModelInput(image.rgba, camModel.inputSize, camModel.descriptor.preprocessing);
   session = await ExplanationSession.create(camModel, input, layer && camModel.candidateLayers().some((l) => l.name === layer) ? layer : undefined);
   sessionGen = gen;
-  post({ type: 'sessionReady', gen, layer: session.layer, predictions: session.topK(5), forwardPasses: forwardPasses() });
+  post({ type: 'sessionReady', gen, layer: session.layer, predictions: session.topK(5), forwardPasses: forwardPasses(), numTensors: tf.memory().numTensors });
 }
 
 function liveSession(gen: number): ExplanationSession {
@@ -209,6 +210,7 @@ async function handle(req: WorkerRequest): Promise<void> {
             warnings: f.warnings.filter((w) => !w.startsWith('The Fusion-CAM map is constant')),
           },
           forwardPasses: forwardPasses(),
+          numTensors: tf.memory().numTensors,
         },
         [denoised.buffer, combined.buffer, region.buffer],
       );
@@ -257,7 +259,7 @@ async function runRegion(req: Extract<WorkerRequest, { type: 'region' }>): Promi
     });
     regionDone.add(key);
     const map = Float32Array.from(r.map);
-    post({ type: 'region', gen: req.gen, job: req.job, classIndex: req.classIndex, variant: req.variant, map, forwardPasses: forwardPasses(), ms: performance.now() - t0 }, [map.buffer]);
+    post({ type: 'region', gen: req.gen, job: req.job, classIndex: req.classIndex, variant: req.variant, map, forwardPasses: forwardPasses(), ms: performance.now() - t0, numTensors: tf.memory().numTensors }, [map.buffer]);
   } catch (e) {
     if (isAbortError(e)) {
       post({ type: 'regionCancelled', gen: req.gen, job: req.job, classIndex: req.classIndex });

@@ -52,11 +52,16 @@ async function readBody(res: Response, onBytes: (n: number) => void): Promise<Ar
 
 export async function fetchModelFiles(url: string, onProgress: (loaded: number, total: number) => void): Promise<ModelFiles> {
   const res = await fetchOk(url, 'model.json');
+  const text = await res.text();
   let json: unknown;
   try {
-    json = await res.json();
+    json = JSON.parse(text);
   } catch {
-    throw new CamError(`model.json at ${url} is not valid JSON`, 'bad-model');
+    const html = /^\s*</.test(text) || (res.headers.get('content-type') ?? '').includes('html');
+    throw new CamError(
+      html ? `model.json could not be found at ${url} (the server answered with a web page; is the model folder right?)` : `model.json at ${url} is not valid JSON`,
+      'bad-model',
+    );
   }
   const manifest = validateModelJson(json);
   const total = expectedGroupBytes(manifest).reduce((a, b) => a + b, 0);

@@ -66,11 +66,11 @@ export type WorkerReply =
   | { type: 'modelLoaded'; info: LoadedModelInfo }
   | { type: 'modelError'; modelId: string; message: string }
   | { type: 'imageDecoded'; gen: number; width: number; height: number; displayWidth: number; displayHeight: number; displayPixels: Uint8ClampedArray<ArrayBuffer> }
-  | { type: 'sessionReady'; gen: number; layer: string; predictions: Prediction[]; forwardPasses: number }
+  | { type: 'sessionReady'; gen: number; layer: string; predictions: Prediction[]; forwardPasses: number; numTensors: number }
   | { type: 'gradcam'; gen: number; classIndex: number; variant: Variant; map: Float32Array; warnings: string[]; forwardPasses: number }
   | { type: 'regionProgress'; gen: number; job: number; classIndex: number; done: number; total: number; partial: Float32Array | null }
-  | { type: 'region'; gen: number; job: number; classIndex: number; variant: Variant; map: Float32Array; forwardPasses: number; ms: number }
+  | { type: 'region'; gen: number; job: number; classIndex: number; variant: Variant; map: Float32Array; forwardPasses: number; ms: number; numTensors: number }
   | { type: 'regionCancelled'; gen: number; job: number; classIndex: number }
-  | { type: 'combined'; gen: number; stage: StageData; forwardPasses: number }
+  | { type: 'combined'; gen: number; stage: StageData; forwardPasses: number; numTensors: number }
   | { type: 'combineSkipped'; gen: number }
   | { type: 'error'; gen?: number; request: WorkerRequest['type']; message: string };

@@ -35,6 +35,8 @@ export interface ResultsState {
   stage: StageData | null;
   stageError: string | null;
   forwardPasses: number;
+  /** tf.memory().numTensors in the worker after the last run (leak checks). */
+  numTensors: number | null;
 }
 
 export const EMPTY_RESULTS: ResultsState = {
@@ -48,6 +50,7 @@ export const EMPTY_RESULTS: ResultsState = {
   stage: null,
   stageError: null,
   forwardPasses: 0,
+  numTensors: null,
 };
 
 export interface ResultsSlice {
