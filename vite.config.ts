@@ -1,4 +1,4 @@
-import { defineConfig, type Plugin, type Connect } from 'vite';
+import { defineConfig, loadEnv, type Plugin, type Connect } from 'vite';
 import react from '@vitejs/plugin-react';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -103,9 +103,10 @@ export default defineConfig(({ mode }) => ({
   plugins: [react(), tfjsThreadedWasmFix(), sharedAssets()],
   define: {
     __APP_VERSION__: JSON.stringify(pkg.version),
-    // dev and tests read models from the local mirror; a production build points at Google's storage
+    // dev and tests read models from the local mirror; a production build points at Google's
+    // storage unless VITE_MODEL_BASE is set (the e2e tests build with VITE_MODEL_BASE=/models/)
     ...(mode === 'development' || mode === 'test'
-      ? { 'import.meta.env.VITE_MODEL_BASE': JSON.stringify(process.env.VITE_MODEL_BASE ?? '/models/') }
+      ? { 'import.meta.env.VITE_MODEL_BASE': JSON.stringify(loadEnv(mode, root, 'VITE_').VITE_MODEL_BASE || '/models/') }
       : {}),
   },
   worker: {
