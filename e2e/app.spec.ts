@@ -155,6 +155,9 @@ test('export: PNG at the photo’s original size with a JSON sidecar, and the co
   expect(meta.appVersion).toMatch(/^\d+\.\d+\.\d+/);
   expect(new Date(meta.time).toISOString()).toBe(meta.time);
 
+  const input = await downloads(page, 2, () => figure(page, 'Input').getByRole('button', { name: 'Export PNG' }).click());
+  expect(pngSize(input.find((f) => f.name.endsWith('.png'))!.body)).toEqual({ width: 1352, height: 900 });
+
   const all = await downloads(page, 2, () => page.getByRole('button', { name: 'Export all' }).click());
   const composite = pngSize(all.find((f) => f.name.endsWith('.png'))!.body);
   expect(composite.width).toBeGreaterThan(composite.height * 2); // four panels side by side

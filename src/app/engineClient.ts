@@ -23,7 +23,7 @@ let combineInFlight = false;
 
 const get = () => useAppStore.getState();
 
-function send(req: WorkerRequest, transfer: Transferable[] = []): void {
+export function send(req: WorkerRequest, transfer: Transferable[] = []): void {
   worker?.postMessage(req, transfer);
 }
 
@@ -57,7 +57,7 @@ function requestMaps(): void {
   const c = targetClass();
   const { input, settings } = get();
   if (c === null || !input.blob) return;
-  send({ type: 'gradcam', gen: input.gen, classIndex: c, variant: settings.variant });
+  send({ type: 'gradcam', gen: input.gen, classIndex: c, variant: settings.variant, method: settings.gradientMethod });
   startRegion();
 }
 
@@ -67,8 +67,8 @@ export function startRegion(): void {
   if (c === null) return;
   cancelRegionJobs();
   const job = ++jobCounter;
-  setResults({ region: { job, classIndex: c, variant: settings.variant, status: 'running', done: 0, total: 0, map: null }, regionError: null, stage: null, stageError: null });
-  send({ type: 'region', gen: input.gen, job, classIndex: c, variant: settings.variant, batchSize: BATCH_SIZE[model.backend ?? 'wasm'] ?? 16 });
+  setResults({ region: { job, classIndex: c, variant: settings.variant, method: settings.regionMethod, status: 'running', done: 0, total: 0, map: null }, regionError: null, stage: null, stageError: null });
+  send({ type: 'region', gen: input.gen, job, classIndex: c, variant: settings.variant, method: settings.regionMethod, batchSize: BATCH_SIZE[model.backend ?? 'wasm'] ?? 16 });
 }
 
 export function cancelScoreCam(): void {
@@ -84,7 +84,7 @@ function requestCombine(): void {
   // one at a time; the reply handler catches up with settings that moved meanwhile
   if (combineInFlight) return;
   combineInFlight = true;
-  send({ type: 'combine', gen: input.gen, classIndex: c, theta: settings.theta, variant: settings.variant, weights: weightsOf(settings) });
+  send({ type: 'combine', gen: input.gen, classIndex: c, theta: settings.theta, variant: settings.variant, weights: weightsOf(settings), gradientMethod: settings.gradientMethod, regionMethod: results.region.method ?? settings.regionMethod });
 }
 
 function startSession(): void {
@@ -143,8 +143,8 @@ function onReply(msg: WorkerReply): void {
       requestMaps();
       return;
     case 'gradcam':
-      if (!isCurrent(msg.gen) || msg.classIndex !== targetClass() || msg.variant !== s.settings.variant) return;
-      s.setResults({ gradcam: { classIndex: msg.classIndex, variant: msg.variant, map: msg.map, warnings: msg.warnings }, gradcamError: null, forwardPasses: msg.forwardPasses });
+      if (!isCurrent(msg.gen) || msg.classIndex !== targetClass() || msg.variant !== s.settings.variant || (msg.method ?? 'gradcam') !== s.settings.gradientMethod) return;
+      s.setResults({ gradcam: { classIndex: msg.classIndex, variant: msg.variant, method: msg.method, map: msg.map, warnings: msg.warnings }, gradcamError: null, forwardPasses: msg.forwardPasses });
       return;
     case 'regionProgress': {
       const r = s.results.region;
@@ -168,13 +168,13 @@ function onReply(msg: WorkerReply): void {
     case 'combined': {
       combineInFlight = false;
       if (!isCurrent(msg.gen)) return;
-      if (msg.stage.classIndex === targetClass() && msg.stage.variant === s.settings.variant) {
+      if (msg.stage.classIndex === targetClass() && msg.stage.variant === s.settings.variant && (msg.stage.gradientMethod ?? 'gradcam') === s.settings.gradientMethod && (msg.stage.regionMethod ?? 'scorecam') === s.settings.regionMethod) {
         s.setResults({ stage: msg.stage, stageError: null, forwardPasses: msg.forwardPasses, numTensors: msg.numTensors });
       }
       // the sliders may have moved while this ran: catch up with the latest settings
       const st = get().settings;
       const stage = get().results.stage;
-      const stale = !stage || stage.theta !== st.theta || JSON.stringify(stage.weights) !== JSON.stringify(weightsOf(st)) || stage.variant !== st.variant;
+      const stale = !stage || stage.theta !== st.theta || JSON.stringify(stage.weights) !== JSON.stringify(weightsOf(st)) || stage.variant !== st.variant || (stage.gradientMethod ?? 'gradcam') !== st.gradientMethod;
       if (stale) requestCombine();
       return;
     }
@@ -237,6 +237,20 @@ function onSettingsChange(now: Settings, before: Settings): void {
       get().setResults({ stage: null });
       requestMaps();
     }
+    return;
+  }
+  if (now.regionMethod !== before.regionMethod) {
+    // a new region branch: its map, then Fusion-CAM (the gradient map is still valid)
+    startRegion();
+    return;
+  }
+  if (now.gradientMethod !== before.gradientMethod) {
+    const c = targetClass();
+    const { input } = get();
+    if (c === null || !input.blob) return;
+    get().setResults({ gradcam: null, stage: null });
+    send({ type: 'gradcam', gen: input.gen, classIndex: c, variant: now.variant, method: now.gradientMethod });
+    requestCombine();
     return;
   }
   if (now.theta !== before.theta || now.weightsMode !== before.weightsMode || (now.weightsMode === 'manual' && now.gamma !== before.gamma)) {

@@ -126,25 +126,29 @@ function renderFullResolution(req: Omit<ExportRequest, 'id'>): Promise<{ png: Bl
   });
 }
 
-/** One panel's overlay at the photo's original resolution, plus its JSON sidecar. */
-export async function exportPanel(id: PanelId): Promise<void> {
+/**
+ * One panel's overlay at the photo's original resolution, plus its JSON sidecar. 'input' exports
+ * the photo itself (orientation applied), as a PNG of the same size.
+ */
+export async function exportPanel(id: PanelId | 'input'): Promise<void> {
   const snap = snapshot();
-  const map = snap.maps[id];
-  if (!map) throw new Error(`${PANEL_TITLES[id]} is not ready yet`);
+  const map = id === 'input' ? new Float32Array(1) : snap.maps[id];
+  const title = id === 'input' ? 'Input' : PANEL_TITLES[id];
+  if (!map) throw new Error(`${title} is not ready yet`);
   const s = useAppStore.getState();
   if (!s.input.blob) throw new Error('No image loaded');
   const { png, width, height } = await renderFullResolution({
     blob: s.input.blob,
     maxPixels: MAX_EXPORT_PIXELS,
     map,
-    mapSize: snap.inputSize,
+    mapSize: id === 'input' ? [1, 1] : snap.inputSize,
     lut: colormapLut(s.settings.colormap),
-    opacity: s.settings.opacity,
-    range: rangeFor(id, snap, visiblePanels()),
+    opacity: id === 'input' ? 0 : s.settings.opacity,
+    range: id === 'input' ? [0, 1] : rangeFor(id, snap, visiblePanels()),
   });
   const name = `${stem(s.input.name)}.${id}`;
   download(png, `${name}.png`);
-  download(new Blob([JSON.stringify({ ...sidecar(PANEL_TITLES[id]), export: { kind: 'panel', width, height } }, null, 2)], { type: 'application/json' }), `${name}.json`);
+  download(new Blob([JSON.stringify({ ...sidecar(title), export: { kind: 'panel', width, height } }, null, 2)], { type: 'application/json' }), `${name}.json`);
 }
 
 /** All panels side by side with captions, a colour bar and the settings line, plus a sidecar. */

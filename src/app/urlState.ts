@@ -5,6 +5,8 @@
 import { DEFAULT_SETTINGS, type Settings } from './store/settings';
 import { isColormapId } from './colormaps';
 import { MODEL_REGISTRY } from '../engine/model/registry';
+import { GRADIENT_METHODS, type GradientMethodId } from '../engine/methods/gradient';
+import { APP_REGION_METHODS } from './methodChoice';
 
 function num(v: string | null, lo: number, hi: number, hiOpen = false): number | undefined {
   if (v === null || v.trim() === '') return undefined;
@@ -44,6 +46,10 @@ export function settingsFromQuery(search: string): Settings {
   const backend = q.get('backend');
   if (backend === 'webgl' || backend === 'wasm' || backend === 'cpu' || backend === 'auto') s.backend = backend;
   s.showIntermediate = q.get('intermediate') === '1';
+  const gm = q.get('gradient');
+  if (gm && gm in GRADIENT_METHODS) s.gradientMethod = gm as GradientMethodId;
+  const rm = APP_REGION_METHODS.find((m) => m === q.get('region'));
+  if (rm) s.regionMethod = rm;
   return s;
 }
 
@@ -67,6 +73,8 @@ export function queryFromSettings(s: Settings, search: string): string {
   put('layer', s.layer, null);
   put('backend', s.backend, d.backend);
   put('intermediate', s.showIntermediate ? '1' : null, null);
+  put('gradient', s.gradientMethod, d.gradientMethod);
+  put('region', s.regionMethod, d.regionMethod);
   const str = q.toString();
   return str ? `?${str}` : '';
 }

@@ -7,11 +7,12 @@ import { PANEL_TITLES, shortLabel, useFusion, usePanelMaps, useTargetClass, type
 import { valueRange } from '../render';
 import { exportPanel } from '../export';
 import { cancelScoreCam, startRegion } from '../engineClient';
+import { panelTitle } from '../methodChoice';
 
 const DEFAULT_INPUT_SIZE: [number, number] = [224, 224];
 const fmt = (v: number) => (Math.abs(v) >= 0.001 || v === 0 ? v.toFixed(3) : v.toExponential(2));
 
-function ExportButton({ id, ready }: { id: PanelId; ready: boolean }) {
+function ExportButton({ id, ready }: { id: PanelId | 'input'; ready: boolean }) {
   const [busy, setBusy] = useState(false);
   const setUi = useAppStore((s) => s.setUi);
   return (
@@ -22,7 +23,7 @@ function ExportButton({ id, ready }: { id: PanelId; ready: boolean }) {
       onClick={() => {
         setBusy(true);
         exportPanel(id)
-          .then(() => setUi({ notice: `${PANEL_TITLES[id]} exported at the photo's full resolution.` }))
+          .then(() => setUi({ notice: `${id === 'input' ? 'Input' : PANEL_TITLES[id]} exported at the photo's full resolution.` }))
           .catch((e: unknown) => setUi({ notice: `Export failed: ${(e as Error).message}` }))
           .finally(() => setBusy(false));
       }}
@@ -66,9 +67,10 @@ function InputPanel() {
         )}
       </div>
       <div className="panel-foot">
-        <span className="muted small" title={input.name ?? ''}>
+        <span className="muted small panel-status" title={input.name ?? ''}>
           {input.width > 0 ? `${input.name ?? 'image'} · ${input.width}×${input.height}` : ''}
         </span>
+        <ExportButton id="input" ready={photo !== null} />
       </div>
     </figure>
   );
@@ -134,7 +136,7 @@ export function Panels() {
         <InputPanel />
       </ErrorBoundary>
       {ids.map((id) => {
-        const title = PANEL_TITLES[id];
+        const title = panelTitle(id, settings, PANEL_TITLES[id]);
         const map = maps[id];
         const range: [number, number] = settings.scale === 'shared' ? shared : map ? valueRange([map]) : [0, 1];
         const showProgress = running && (id === 'scorecam' || id === 'fusioncam');
@@ -174,7 +176,7 @@ export function Panels() {
                 <span className="muted small panel-status">{st.text}</span>
                 {id === 'scorecam' && region?.status === 'cancelled' && (
                   <button type="button" className="secondary" onClick={startRegion}>
-                    Compute Score-CAM
+                    Compute {title}
                   </button>
                 )}
                 <ExportButton id={id} ready={ready} />

@@ -6,6 +6,7 @@ import { loadImage } from '../engineClient';
 import { exportAll } from '../export';
 import { shortLabel, useTargetClass } from '../derived';
 import { ColorBar } from './ColorBar';
+import { MethodControls } from './MethodControls';
 import type { Variant } from '../../engine/maps';
 import type { ScaleMode, WeightsMode } from '../store/settings';
 
@@ -161,6 +162,7 @@ function ExplanationSettings() {
   const layerInUse = useAppStore((st) => st.results.layer);
   return (
     <Section title="Explanation">
+      <MethodControls />
       <Select<Variant>
         label="Variant"
         value={s.variant}

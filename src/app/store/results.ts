@@ -3,11 +3,14 @@ import type { StateCreator } from 'zustand';
 import type { Prediction } from '../../engine/session';
 import type { Variant } from '../../engine/maps';
 import type { StageData } from '../../worker/protocol';
+import type { GradientMethodId } from '../../engine/methods/gradient';
+import type { RegionMethodId } from '../../engine/methods/region';
 import type { AppState } from './index';
 
 export interface GradcamResult {
   classIndex: number;
   variant: Variant;
+  method?: GradientMethodId;
   map: Float32Array;
   warnings: string[];
 }
@@ -16,6 +19,7 @@ export interface RegionState {
   job: number;
   classIndex: number;
   variant: Variant;
+  method?: RegionMethodId;
   status: 'running' | 'done' | 'cancelled' | 'error';
   done: number;
   total: number;

@@ -3,6 +3,8 @@ import type { StateCreator } from 'zustand';
 import type { Variant } from '../../engine/maps';
 import type { ColormapId } from '../colormaps';
 import type { BackendChoice } from '../../worker/protocol';
+import type { GradientMethodId } from '../../engine/methods/gradient';
+import type { RegionMethodId } from '../../engine/methods/region';
 import { DEFAULT_MODEL_ID } from '../../engine/model/registry';
 import type { AppState } from './index';
 
@@ -26,6 +28,9 @@ export interface Settings {
   layer: string | null;
   backend: BackendChoice;
   showIntermediate: boolean;
+  /** The gradient and region branches of Fusion-CAM (spec: "gradient method, region method"). */
+  gradientMethod: GradientMethodId;
+  regionMethod: RegionMethodId;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -42,6 +47,8 @@ export const DEFAULT_SETTINGS: Settings = {
   layer: null,
   backend: 'auto',
   showIntermediate: false,
+  gradientMethod: 'gradcam',
+  regionMethod: 'scorecam',
 };
 
 export interface SettingsSlice {
