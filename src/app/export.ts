@@ -88,6 +88,9 @@ export function sidecar(method: string): Record<string, unknown> {
     backend: model.backend,
     class: { index: c, name: label, probability: c !== null ? (results.predictions.find((p) => p.index === c)?.probability ?? null) : null },
     method,
+    // the maps fused: Grad-CAM (gradient family) and Score-CAM (region family) of the same variant
+    gradientMethod: 'gradcam',
+    regionMethod: 'scorecam',
     variant: settings.variant,
     scoreCamVariant: settings.variant,
     theta: settings.theta,

@@ -55,7 +55,7 @@ export function Header() {
       <div className="topbar-controls">
         <div className="inline-field">
           <label htmlFor={modelSel}>Model</label>
-          <select id={modelSel} value={modelId} onChange={(e) => setSettings({ modelId: e.currentTarget.value, layer: null })}>
+          <select id={modelSel} value={modelId} onChange={(e) => setSettings({ modelId: e.currentTarget.value, layer: null, classIndex: null })}>
             {models.map((m) => (
               <option key={m.id} value={m.id}>
                 {m.name} · {m.sizeMB} MB
