@@ -5,17 +5,17 @@
  * and painting. Requests are handled one at a time in arrival order; maps go back as
  * transferred Float32Arrays.
  */
-import type { LayersModel } from '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
-import { CamModel } from '../engine/model/camModel';
+import type { ExplainableModel } from '../engine/model/explainable';
+import type { FetchProgress } from '../engine/model/fetchModel';
 import { ExplanationSession } from '../engine/session';
 import { toModelInput, type RgbImage } from '../engine/image';
-import { describeRegistryModel } from '../engine/model/registry';
 import { isAbortError } from '../engine/errors';
 import { selectBackend, type BackendState, type WasmBuild } from './backend';
-import { buildModel, fetchLabels, fetchModelFiles, type ModelFiles } from './fetchModel';
+import { build, choosePreprocessing, detailsOf, infoOf, loadModelFromFiles, loadModelFromUrl, loadRegistryModel, type LoadedModel } from './modelManager';
+import { startLayerThumbnails, type ThumbContext } from './layerThumbJob';
 import { decodeImage } from './decodeImage';
-import { CONTROL, type BackendChoice, type LoadedModelInfo, type WorkerReply, type WorkerRequest } from './protocol';
+import { CONTROL, type BackendChoice, type WorkerReply, type WorkerRequest } from './protocol';
 
 interface WorkerScope {
   postMessage(message: WorkerReply, transfer?: Transferable[]): void;
@@ -33,16 +33,15 @@ let localCancelBelow = 0;
 let localLatestGen = 0;
 
 let backendState: BackendState | null = null;
-let modelFiles: ModelFiles | null = null;
-let modelInfo: LoadedModelInfo | null = null;
-let layersModel: LayersModel | null = null;
-let camModel: CamModel | null = null;
+/** The model in use and the files it was built from (to rebuild it on another backend). */
+let loaded: LoadedModel | null = null;
+let camModel: ExplainableModel | null = null;
 let image: { gen: number; rgba: RgbImage } | null = null;
 let session: ExplanationSession | null = null;
 let sessionGen = -1;
 /** Forward passes of sessions already closed, so the counter only grows. */
 let passesBefore = 0;
-/** Region maps finished in the current session, by `${class}|${variant}`. */
+/** Region maps finished in the current session, by `${class}|${variant}|${method}`. */
 const regionDone = new Set<string>();
 
 const forwardPasses = () => passesBefore + (session?.forwardPasses ?? 0);
@@ -66,8 +65,7 @@ function closeSession(): void {
 
 function disposeModel(): void {
   closeSession();
-  layersModel?.dispose();
-  layersModel = null;
+  camModel?.dispose();
   camModel = null;
 }
 
@@ -77,42 +75,20 @@ async function setBackend(choice: BackendChoice): Promise<void> {
   disposeModel();
   backendState = await selectBackend(choice, wasmBuild);
   post({ type: 'backend', ...backendState });
-  if (modelFiles && modelInfo) await buildCamModel(modelInfo.modelId, modelInfo.labels);
+  if (loaded) adopt(await build(loaded.src));
 }
 
-async function buildCamModel(modelId: string, labels: string[]): Promise<void> {
-  const descriptor = { ...describeRegistryModel(modelId, currentLocalBase), labels };
-  layersModel = await buildModel(modelFiles!);
-  camModel = new CamModel(layersModel, descriptor);
-  modelInfo = {
-    modelId,
-    name: descriptor.name,
-    inputSize: camModel.inputSize,
-    numClasses: camModel.numClasses,
-    layers: camModel.candidateLayers(),
-    defaultLayer: camModel.defaultLayer(),
-    labels,
-  };
-  post({ type: 'modelLoaded', info: modelInfo });
+/** Swaps in a completely built model; the previous one is freed only now, so a failed load loses nothing. */
+function adopt(next: LoadedModel): void {
+  disposeModel();
+  loaded = next;
+  camModel = next.model;
+  post({ type: 'modelDetails', details: detailsOf(next) });
+  post({ type: 'modelLoaded', info: infoOf(next) });
 }
-
-let currentLocalBase: string | undefined;
 
 async function loadModel(modelId: string, localBase?: string): Promise<void> {
-  disposeModel();
-  modelFiles = null;
-  modelInfo = null;
-  currentLocalBase = localBase;
-  const descriptor = describeRegistryModel(modelId, localBase);
-  const url = new URL(descriptor.url, self.location.href).href;
-  const files = await fetchModelFiles(url, (loaded, total) => post({ type: 'modelProgress', modelId, loaded, total }));
-  let labels = descriptor.labels;
-  if (!labels && descriptor.labelsUrl) {
-    // labels live beside the models folder: <base>/../labels/...
-    labels = await fetchLabels(new URL(descriptor.labelsUrl, new URL('..', new URL(localBase ?? descriptor.url, self.location.href))).href);
-  }
-  modelFiles = files;
-  await buildCamModel(modelId, labels ?? []);
+  adopt(await loadRegistryModel(modelId, localBase, (p) => post({ type: 'modelProgress', modelId, loaded: p.loadedBytes, total: p.totalBytes })));
 }
 
 async function setImage(gen: number, blob: Blob, displayMaxSide: number): Promise<void> {
@@ -173,9 +149,10 @@ async function handle(req: WorkerRequest): Promise<void> {
       return;
     case 'gradcam': {
       const s = liveSession(req.gen);
-      const r = await s.gradientMap(req.classIndex, 'gradcam', req.variant);
+      const method = req.method ?? 'gradcam';
+      const r = await s.gradientMap(req.classIndex, method, req.variant);
       const map = Float32Array.from(r.map); // the session keeps its own copy cached
-      post({ type: 'gradcam', gen: req.gen, classIndex: req.classIndex, variant: req.variant, map, warnings: r.warnings, forwardPasses: forwardPasses() }, [map.buffer]);
+      post({ type: 'gradcam', gen: req.gen, classIndex: req.classIndex, variant: req.variant, method, map, warnings: r.warnings, forwardPasses: forwardPasses() }, [map.buffer]);
       return;
     }
     case 'region':
@@ -183,12 +160,13 @@ async function handle(req: WorkerRequest): Promise<void> {
       return;
     case 'combine': {
       const s = liveSession(req.gen);
-      if (!regionDone.has(`${req.classIndex}|${req.variant}`)) {
+      const regionMethod = req.regionMethod ?? 'scorecam';
+      if (!regionDone.has(`${req.classIndex}|${req.variant}|${regionMethod}`)) {
         // Score-CAM not finished (cancelled or pending)
         post({ type: 'combineSkipped', gen: req.gen });
         return;
       }
-      const f = await s.fusion(req.classIndex, { theta: req.theta, tau: 1, variant: req.variant, weights: req.weights }, { variant: req.variant });
+      const f = await s.fusion(req.classIndex, { theta: req.theta, tau: 1, variant: req.variant, weights: req.weights }, { variant: req.variant, gradientMethod: req.gradientMethod, method: regionMethod });
       const denoised = Float32Array.from(f.denoised);
       const combined = Float32Array.from(f.combined);
       const region = Float32Array.from(f.region);
@@ -201,6 +179,8 @@ async function handle(req: WorkerRequest): Promise<void> {
             theta: req.theta,
             variant: req.variant,
             weights: req.weights,
+            gradientMethod: req.gradientMethod ?? 'gradcam',
+            regionMethod,
             denoised,
             combined,
             region,
@@ -218,12 +198,32 @@ async function handle(req: WorkerRequest): Promise<void> {
     }
     case 'cancel':
       return;
+    case 'loadModelFiles':
+    case 'loadModelUrl':
+      try {
+        const onProgress = (p: FetchProgress) => post({ type: 'customModelProgress', loaded: p.loadedBytes, total: p.totalBytes });
+        adopt(req.type === 'loadModelFiles' ? await loadModelFromFiles(req.files) : await loadModelFromUrl(req.url, onProgress));
+      } catch (e) {
+        post({ type: 'customModelError', message: (e as Error).message });
+      }
+      return;
+    case 'setPreprocessing':
+      if (!loaded) return;
+      choosePreprocessing(loaded, req.id);
+      // a new modelLoaded makes the page start a new session with the new input
+      post({ type: 'modelDetails', details: detailsOf(loaded) });
+      post({ type: 'modelLoaded', info: infoOf(loaded) });
+      return;
+    case 'layerThumbs':
+      startLayerThumbnails(req, thumbContext);
+      return;
   }
 }
 
 async function runRegion(req: Extract<WorkerRequest, { type: 'region' }>): Promise<void> {
   const s = liveSession(req.gen);
-  const key = `${req.classIndex}|${req.variant}`;
+  const method = req.method ?? 'scorecam';
+  const key = `${req.classIndex}|${req.variant}|${method}`;
   if (req.job < cancelBelow()) {
     post({ type: 'regionCancelled', gen: req.gen, job: req.job, classIndex: req.classIndex });
     return;
@@ -234,7 +234,7 @@ async function runRegion(req: Extract<WorkerRequest, { type: 'region' }>): Promi
   const t0 = performance.now();
   try {
     const r = await s.regionMap(req.classIndex, {
-      method: 'scorecam',
+      method,
       variant: req.variant,
       batchSize: req.batchSize,
       orderByGradient: true,
@@ -259,7 +259,7 @@ async function runRegion(req: Extract<WorkerRequest, { type: 'region' }>): Promi
     });
     regionDone.add(key);
     const map = Float32Array.from(r.map);
-    post({ type: 'region', gen: req.gen, job: req.job, classIndex: req.classIndex, variant: req.variant, map, forwardPasses: forwardPasses(), ms: performance.now() - t0, numTensors: tf.memory().numTensors }, [map.buffer]);
+    post({ type: 'region', gen: req.gen, job: req.job, classIndex: req.classIndex, variant: req.variant, method, map, forwardPasses: forwardPasses(), ms: performance.now() - t0, numTensors: tf.memory().numTensors }, [map.buffer]);
   } catch (e) {
     if (isAbortError(e)) {
       post({ type: 'regionCancelled', gen: req.gen, job: req.job, classIndex: req.classIndex });
@@ -270,6 +270,17 @@ async function runRegion(req: Extract<WorkerRequest, { type: 'region' }>): Promi
 }
 
 let chain: Promise<void> = Promise.resolve();
+
+/** Queues work behind every request already waiting (the layer picker runs one layer per step). */
+function enqueue(task: () => Promise<void>): void {
+  chain = chain.then(() =>
+    task().catch((err: unknown) => {
+      post({ type: 'error', request: 'layerThumbs', message: err instanceof Error ? err.message : String(err) });
+    }),
+  );
+}
+
+const thumbContext: ThumbContext = { model: () => camModel, image: () => image, latestGen, post: (m, t) => post(m, t), enqueue };
 
 scope.onmessage = (e: MessageEvent<WorkerRequest>) => {
   const req = e.data;

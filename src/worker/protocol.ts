@@ -8,6 +8,9 @@ import type { Prediction } from '../engine/session';
 import type { FusionBetas } from '../engine/fusion';
 import type { Variant } from '../engine/maps';
 import type { ContributionWeights } from '../engine/fusion';
+import type { GradientMethodId } from '../engine/methods/gradient';
+import type { RegionMethodId } from '../engine/methods/region';
+import type { ModelReply, ModelRequest } from './modelProtocol';
 
 export type BackendName = 'webgl' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
@@ -41,6 +44,8 @@ export interface StageData {
   theta: number;
   variant: Variant;
   weights: ContributionWeights;
+  gradientMethod?: GradientMethodId;
+  regionMethod?: RegionMethodId;
   denoised: Float32Array;
   combined: Float32Array;
   region: Float32Array;
@@ -55,10 +60,11 @@ export type WorkerRequest =
   | { type: 'loadModel'; modelId: string; localBase?: string }
   | { type: 'setImage'; gen: number; blob: Blob; displayMaxSide: number }
   | { type: 'session'; gen: number; layer?: string }
-  | { type: 'gradcam'; gen: number; classIndex: number; variant: Variant }
-  | { type: 'region'; gen: number; job: number; classIndex: number; variant: Variant; batchSize: number }
-  | { type: 'combine'; gen: number; classIndex: number; theta: number; variant: Variant; weights: ContributionWeights }
-  | { type: 'cancel'; job: number };
+  | { type: 'gradcam'; gen: number; classIndex: number; variant: Variant; method?: GradientMethodId }
+  | { type: 'region'; gen: number; job: number; classIndex: number; variant: Variant; batchSize: number; method?: RegionMethodId }
+  | { type: 'combine'; gen: number; classIndex: number; theta: number; variant: Variant; weights: ContributionWeights; gradientMethod?: GradientMethodId; regionMethod?: RegionMethodId }
+  | { type: 'cancel'; job: number }
+  | ModelRequest;
 
 export type WorkerReply =
   | { type: 'backend'; backend: BackendName; renderer: string | null; note?: string; wasmThreads?: number; webglFloat32?: boolean }
@@ -67,10 +73,11 @@ export type WorkerReply =
   | { type: 'modelError'; modelId: string; message: string }
   | { type: 'imageDecoded'; gen: number; width: number; height: number; displayWidth: number; displayHeight: number; displayPixels: Uint8ClampedArray<ArrayBuffer> }
   | { type: 'sessionReady'; gen: number; layer: string; predictions: Prediction[]; forwardPasses: number; numTensors: number }
-  | { type: 'gradcam'; gen: number; classIndex: number; variant: Variant; map: Float32Array; warnings: string[]; forwardPasses: number }
+  | { type: 'gradcam'; gen: number; classIndex: number; variant: Variant; method?: GradientMethodId; map: Float32Array; warnings: string[]; forwardPasses: number }
   | { type: 'regionProgress'; gen: number; job: number; classIndex: number; done: number; total: number; partial: Float32Array | null }
-  | { type: 'region'; gen: number; job: number; classIndex: number; variant: Variant; map: Float32Array; forwardPasses: number; ms: number; numTensors: number }
+  | { type: 'region'; gen: number; job: number; classIndex: number; variant: Variant; method?: RegionMethodId; map: Float32Array; forwardPasses: number; ms: number; numTensors: number }
   | { type: 'regionCancelled'; gen: number; job: number; classIndex: number }
   | { type: 'combined'; gen: number; stage: StageData; forwardPasses: number; numTensors: number }
   | { type: 'combineSkipped'; gen: number }
-  | { type: 'error'; gen?: number; request: WorkerRequest['type']; message: string };
+  | { type: 'error'; gen?: number; request: WorkerRequest['type']; message: string }
+  | ModelReply;
