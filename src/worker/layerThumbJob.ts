@@ -1,0 +1,41 @@
+/**
+ * The layer picker's thumbnails in the engine worker: one small Grad-CAM per candidate layer.
+ * Each layer is its own step on the worker's request queue, so a Grad-CAM, a Fusion-CAM or a
+ * slider change requested meanwhile waits for one layer at most, not for all of them. A newer
+ * job (another image, class, model or preprocessing) makes the older one stop at its next step.
+ */
+import { toModelInput, type RgbImage } from '../engine/image';
+import type { ExplainableModel } from '../engine/model/explainable';
+import { layerThumbnails } from '../engine/model/layerThumbnails';
+import type { ModelReply, ModelRequest } from './modelProtocol';
+
+export interface ThumbContext {
+  model(): ExplainableModel | null;
+  image(): { gen: number; rgba: RgbImage } | null;
+  latestGen(): number;
+  post(msg: ModelReply, transfer?: Transferable[]): void;
+  /** Runs `task` after everything already waiting on the worker's queue. */
+  enqueue(task: () => Promise<void>): void;
+}
+
+let currentJob = -1;
+
+export function startLayerThumbnails(req: Extract<ModelRequest, { type: 'layerThumbs' }>, ctx: ThumbContext): void {
+  currentJob = req.job;
+  const model = ctx.model();
+  const image = ctx.image();
+  if (!model || !image || image.gen !== req.gen) return;
+  const { input } = toModelInput(image.rgba, model.inputSize, model.descriptor.preprocessing);
+  const layers = model.candidateLayers();
+  const live = () => currentJob === req.job && ctx.model() === model && ctx.image() === image && req.gen >= ctx.latestGen();
+  const step = async (i: number): Promise<void> => {
+    if (!live() || i >= layers.length) return;
+    const [t] = await layerThumbnails(model, input, req.classIndex, { layers: [layers[i].name], size: req.size });
+    ctx.post(
+      { type: 'layerThumb', gen: req.gen, job: req.job, classIndex: req.classIndex, index: i, count: layers.length, layer: t.layer.name, map: t.map, size: t.size, allZero: t.allZero, error: t.error },
+      [t.map.buffer],
+    );
+    ctx.enqueue(() => step(i + 1));
+  };
+  ctx.enqueue(() => step(0));
+}
