@@ -20,10 +20,13 @@ export function parseCli<T extends NonNullable<ParseArgsConfig['options']>>(argv
   }
 }
 
-export function numberArg(value: string | undefined, name: string, fallback: number, check?: (v: number) => boolean): number {
+/** `expected` says what a valid value is ("a number in [0, 100)"), so the error line is actionable. */
+export function numberArg(value: string | undefined, name: string, fallback: number, check?: (v: number) => boolean, expected?: string): number {
   if (value === undefined) return fallback;
   const v = Number(value);
-  if (!Number.isFinite(v) || (check && !check(v))) throw new UsageError(`--${name} has an invalid value "${value}"`);
+  if (value.trim() === '' || !Number.isFinite(v) || (check && !check(v))) {
+    throw new UsageError(expected ? `--${name} must be ${expected}, got "${value}"` : `--${name} has an invalid value "${value}"`);
+  }
   return v;
 }
 

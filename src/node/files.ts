@@ -41,7 +41,10 @@ export async function loadLayersModelFromPathOrUrl(source: string): Promise<Laye
   }
   const dir = path.dirname(file);
   return loadLayersModelFrom(json, async (p) => {
-    const b = await fs.readFile(path.join(dir, p));
+    const b = await fs.readFile(path.join(dir, p)).catch((e: NodeJS.ErrnoException) => {
+      // "ENOENT: no such file or directory, open '…'" says the same thing less clearly
+      throw new Error(e.code === 'ENOENT' ? `the file is missing from ${dir}` : e.message);
+    });
     return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
   }, file);
 }
