@@ -15,6 +15,7 @@ import { selectBackend, type BackendState, type WasmBuild } from './backend';
 import { build, choosePreprocessing, detailsOf, infoOf, loadModelFromFiles, loadModelFromUrl, loadRegistryModel, type LoadedModel } from './modelManager';
 import { startLayerThumbnails, type ThumbContext } from './layerThumbJob';
 import { decodeImage } from './decodeImage';
+import { handleEvaluation, noteEvaluationMessage, type EvaluationHost } from './evaluationJobs';
 import { CONTROL, type BackendChoice, type WorkerReply, type WorkerRequest } from './protocol';
 
 interface WorkerScope {
@@ -217,8 +218,23 @@ async function handle(req: WorkerRequest): Promise<void> {
     case 'layerThumbs':
       startLayerThumbnails(req, thumbContext);
       return;
+    case 'evaluationInit':
+    case 'evaluationCancel':
+    case 'metrics':
+    case 'batchEval':
+      await handleEvaluation(req, evaluationHost);
+      return;
   }
 }
+
+const evaluationHost: EvaluationHost = {
+  session: (gen) => liveSession(gen),
+  model: () => {
+    if (!camModel) throw new Error('The model is not loaded yet');
+    return { cam: camModel, modelId: camModel.descriptor.id };
+  },
+  post: (m, t) => post(m, t),
+};
 
 async function runRegion(req: Extract<WorkerRequest, { type: 'region' }>): Promise<void> {
   const s = liveSession(req.gen);
@@ -287,6 +303,7 @@ scope.onmessage = (e: MessageEvent<WorkerRequest>) => {
   // bookkeeping that must not wait behind running work
   if (req.type === 'cancel') localCancelBelow = Math.max(localCancelBelow, req.job + 1);
   if (req.type === 'setImage') localLatestGen = Math.max(localLatestGen, req.gen);
+  noteEvaluationMessage(req);
   chain = chain.then(() =>
     handle(req).catch((err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);

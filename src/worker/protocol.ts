@@ -11,6 +11,7 @@ import type { ContributionWeights } from '../engine/fusion';
 import type { GradientMethodId } from '../engine/methods/gradient';
 import type { RegionMethodId } from '../engine/methods/region';
 import type { ModelReply, ModelRequest } from './modelProtocol';
+import type { EvaluationReply, EvaluationRequest } from './evaluationProtocol';
 
 export type BackendName = 'webgl' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
@@ -64,7 +65,8 @@ export type WorkerRequest =
   | { type: 'region'; gen: number; job: number; classIndex: number; variant: Variant; batchSize: number; method?: RegionMethodId }
   | { type: 'combine'; gen: number; classIndex: number; theta: number; variant: Variant; weights: ContributionWeights; gradientMethod?: GradientMethodId; regionMethod?: RegionMethodId }
   | { type: 'cancel'; job: number }
-  | ModelRequest;
+  | ModelRequest
+  | EvaluationRequest;
 
 export type WorkerReply =
   | { type: 'backend'; backend: BackendName; renderer: string | null; note?: string; wasmThreads?: number; webglFloat32?: boolean }
@@ -80,4 +82,5 @@ export type WorkerReply =
   | { type: 'combined'; gen: number; stage: StageData; forwardPasses: number; numTensors: number }
   | { type: 'combineSkipped'; gen: number }
   | { type: 'error'; gen?: number; request: WorkerRequest['type']; message: string }
-  | ModelReply;
+  | ModelReply
+  | EvaluationReply;
