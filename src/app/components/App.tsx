@@ -1,7 +1,7 @@
 /** The page: header, sidebar of controls, the panel grid; drop and paste work anywhere. */
 import { useEffect } from 'react';
 import { useAppStore } from '../store';
-import { loadImage } from '../engineClient';
+import { loadCheckedImage as loadImage } from '../imageCheck';
 import { Header } from './Header';
 import { Sidebar } from './Sidebar';
 import { Panels } from './Panels';
@@ -43,7 +43,7 @@ function useDropAndPaste(): void {
       const f = firstImage(e.dataTransfer?.items ?? null, e.dataTransfer?.files ?? null);
       if (!f) return;
       e.preventDefault();
-      loadImage(f, f.name);
+      void loadImage(f, f.name);
     };
     const onPaste = (e: ClipboardEvent) => {
       const target = e.target as HTMLElement | null;
@@ -58,7 +58,7 @@ function useDropAndPaste(): void {
         setInput({ error: `The pasted item is not an image (${f.type || 'unknown type'})` });
         return;
       }
-      loadImage(f, f.name && f.name !== 'image.png' ? f.name : 'pasted-image.png');
+      void loadImage(f, f.name && f.name !== 'image.png' ? f.name : 'pasted-image.png');
     };
     window.addEventListener('dragenter', onEnter);
     window.addEventListener('dragleave', onLeave);

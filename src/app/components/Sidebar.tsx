@@ -2,10 +2,11 @@
 import { useId, useState, type ReactNode } from 'react';
 import { useAppStore } from '../store';
 import { COLORMAP_IDS, type ColormapId } from '../colormaps';
-import { loadImage } from '../engineClient';
+import { loadCheckedImage as loadImage } from '../imageCheck';
 import { exportAll } from '../export';
 import { shortLabel, useTargetClass } from '../derived';
 import { ColorBar } from './ColorBar';
+import { ClassRangeNotice } from './ClassRangeNotice';
 import { MethodControls } from './MethodControls';
 import type { Variant } from '../../engine/maps';
 import type { ScaleMode, WeightsMode } from '../store/settings';
@@ -84,7 +85,7 @@ function ImageInput() {
           accept="image/*"
           onChange={(e) => {
             const f = e.currentTarget.files?.[0];
-            if (f) loadImage(f, f.name);
+            if (f) void loadImage(f, f.name);
             e.currentTarget.value = '';
           }}
         />
@@ -95,7 +96,7 @@ function ImageInput() {
           e.preventDefault();
           if (!url.trim()) return;
           fetchImageUrl(url.trim()).then(
-            (b) => loadImage(b, url.trim().split('/').pop()?.split('?')[0] || 'image'),
+            (b) => void loadImage(b, url.trim().split('/').pop()?.split('?')[0] || 'image'),
             (err: Error) => setInput({ error: err.message }),
           );
         }}
@@ -126,6 +127,7 @@ function Predictions() {
   const target = useTargetClass();
   return (
     <Section title="Top-5 classes">
+      <ClassRangeNotice />
       {sessionError && (
         <p className="error" role="alert">
           {sessionError}

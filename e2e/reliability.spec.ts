@@ -1,0 +1,160 @@
+/**
+ * Issue 7, reliability: every bad input gets a clear message and the app keeps what it had;
+ * odd but valid images work; maps that carry no evidence say why and never draw NaN.
+ */
+import { test, expect, type Page } from '@playwright/test';
+import { canvasPixels, chooseFile, figure, heatmap, meanAbsDiff, openApp, photo, waitForFusion, watchConsole } from './helpers';
+import { HOSTILE_SVG, cmykJpeg, corrupted, png16, pngImage, truncated } from './badImages';
+import fs from 'node:fs';
+
+const top5 = (page: Page) => page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button');
+const imageAlert = (page: Page) => page.getByRole('region', { name: 'Image' }).getByRole('alert');
+
+/** RGB at (x, y) of the Input panel's canvas, in canvas pixels. */
+async function inputPixel(page: Page, fx: number, fy: number): Promise<number[]> {
+  return figure(page, 'Input')
+    .getByRole('img')
+    .evaluate(
+      (c, [fx, fy]) => {
+        const canvas = c as HTMLCanvasElement;
+        const x = Math.min(canvas.width - 1, Math.floor(canvas.width * fx));
+        const y = Math.min(canvas.height - 1, Math.floor(canvas.height * fy));
+        return Array.from(canvas.getContext('2d')!.getImageData(x, y, 1, 1).data.subarray(0, 3));
+      },
+      [fx, fy],
+    );
+}
+
+test('bad image files get one clear message each, and the previous image and its maps stay', async ({ page }) => {
+  test.setTimeout(150_000);
+  const consoleWatch = watchConsole(page);
+  const requests: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  await openApp(page);
+  await chooseFile(page, photo('dog.jpg'));
+  await waitForFusion(page);
+  const predictions = await top5(page).allTextContents();
+  const panels = ['Grad-CAM', 'Score-CAM', 'Fusion-CAM'];
+  const before = await Promise.all(panels.map((p) => canvasPixels(page, p)));
+  const passes = await page.evaluate(() => (window as unknown as { __fusionCam: { forwardPasses: number } }).__fusionCam.forwardPasses);
+
+  const jpg = fs.readFileSync(photo('kite.jpg'));
+  const png = pngImage(120, 90);
+  const bad: { name: string; mimeType: string; buffer: Buffer; message: RegExp }[] = [
+    { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello, not an image'), message: /notes\.txt: This file is not an image \(type text\/plain\)/ },
+    { name: 'photo.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('%PDF-1.4 renamed to .jpg'), message: /photo\.jpg: This file is not an image the browser can read/ },
+    { name: 'empty.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(0), message: /empty\.jpg: The file is empty/ },
+    { name: 'cut.jpg', mimeType: 'image/jpeg', buffer: truncated(jpg, 0.02), message: /cut\.jpg: This JPEG file could not be decoded: it is truncated or corrupted/ },
+    { name: 'cut.png', mimeType: 'image/png', buffer: truncated(png, 0.5), message: /cut\.png: This PNG file could not be decoded: it is truncated or corrupted/ },
+    { name: 'mangled.png', mimeType: 'image/png', buffer: corrupted(png), message: /mangled\.png: This PNG file could not be decoded/ },
+    { name: 'drawing.svg', mimeType: 'image/svg+xml', buffer: HOSTILE_SVG, message: /drawing\.svg: SVG drawings are not supported/ },
+    // an SVG under a misleading name and type is recognised by its content
+    { name: 'drawing.png', mimeType: 'image/png', buffer: HOSTILE_SVG, message: /drawing\.png: SVG drawings are not supported/ },
+  ];
+  for (const file of bad) {
+    await page.getByLabel('Image file').setInputFiles(file);
+    await expect(imageAlert(page)).toHaveText(file.message);
+    // nothing lost: the same photo, predictions and maps, and no model work was started
+    await expect(figure(page, 'Input').getByText('dog.jpg · 768×576')).toBeVisible();
+    expect(await top5(page).allTextContents()).toEqual(predictions);
+    await expect(figure(page, 'Fusion-CAM').getByText(/β_g/)).toBeVisible();
+    const now = await Promise.all(panels.map((p) => canvasPixels(page, p)));
+    for (let i = 0; i < panels.length; i++) expect(meanAbsDiff(before[i], now[i]), `${file.name}: ${panels[i]}`).toBe(0);
+  }
+  expect(await page.evaluate(() => (window as unknown as { __fusionCam: { forwardPasses: number } }).__fusionCam.forwardPasses)).toBe(passes);
+  // the SVG never ran and never fetched anything
+  expect(await page.evaluate(() => (window as unknown as { __svgRan?: number }).__svgRan)).toBeUndefined();
+  expect(requests.filter((u) => u.includes('attacker.example.test'))).toEqual([]);
+  // the app is still usable: the next good image replaces the message
+  await chooseFile(page, photo('eagle.jpg'));
+  await expect(figure(page, 'Input').getByText('eagle.jpg · 773×512')).toBeVisible();
+  await expect(imageAlert(page)).toHaveCount(0);
+  await expect(top5(page)).toHaveCount(5);
+  consoleWatch.assertClean();
+});
+
+test('odd but valid images work: 1×1, CMYK JPEG, 16-bit PNG', async ({ page }) => {
+  const consoleWatch = watchConsole(page);
+  await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm&opacity=1');
+  const cases = [
+    { name: 'dot.png', mimeType: 'image/png', buffer: pngImage(1, 1, [200, 40, 40], [200, 40, 40]), size: '1×1', left: [200, 40, 40] as number[] | null, right: null as number[] | null },
+    // Adobe CMYK (inverted inks): red on the left, blue on the right
+    { name: 'print.jpg', mimeType: 'image/jpeg', buffer: cmykJpeg(96, 64), size: '96×64', left: [255, 0, 0], right: [0, 0, 255] },
+    { name: 'deep.png', mimeType: 'image/png', buffer: png16(90, 60), size: '90×60', left: [233, 19, 19], right: [19, 19, 233] },
+  ];
+  for (const c of cases) {
+    await page.getByLabel('Image file').setInputFiles({ name: c.name, mimeType: c.mimeType, buffer: c.buffer });
+    await expect(figure(page, 'Input').getByText(`${c.name} · ${c.size}`)).toBeVisible();
+    await expect(imageAlert(page)).toHaveCount(0);
+    await expect(top5(page)).toHaveCount(5);
+    await expect(figure(page, 'Grad-CAM').getByText(/· class \d+/)).toBeVisible();
+    if (c.left) for (const [a, b] of (await inputPixel(page, 0.1, 0.5)).map((v, i) => [v, c.left![i]])) expect(Math.abs(a - b), `${c.name} left`).toBeLessThan(12);
+    if (c.right) for (const [a, b] of (await inputPixel(page, 0.9, 0.5)).map((v, i) => [v, c.right![i]])) expect(Math.abs(a - b), `${c.name} right`).toBeLessThan(12);
+  }
+  consoleWatch.assertClean();
+});
+
+test('a 12000×9000 photo is shrunk for the model, not refused, and the tab survives', async ({ page }) => {
+  test.setTimeout(150_000);
+  const consoleWatch = watchConsole(page);
+  await openApp(page);
+  // made in the page (the browser's encoder is fast) and dropped as a desktop file would be
+  await page.evaluate(async () => {
+    const W = 12000;
+    const H = 9000;
+    const c = new OffscreenCanvas(W, H);
+    const ctx = c.getContext('2d')!;
+    const g = ctx.createLinearGradient(0, 0, W, H);
+    g.addColorStop(0, '#2a6');
+    g.addColorStop(1, '#a26');
+    ctx.fillStyle = g;
+    ctx.fillRect(0, 0, W, H);
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(W * 0.3, H * 0.3, W * 0.4, H * 0.4);
+    const blob = await c.convertToBlob({ type: 'image/jpeg', quality: 0.8 });
+    const dt = new DataTransfer();
+    dt.items.add(new File([blob], 'huge.jpg', { type: 'image/jpeg' }));
+    for (const type of ['dragenter', 'dragover', 'drop']) document.querySelector('main')!.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+  await expect(figure(page, 'Input').getByText('huge.jpg · 12000×9000')).toBeVisible({ timeout: 90_000 });
+  await expect(top5(page)).toHaveCount(5, { timeout: 60_000 });
+  await expect(figure(page, 'Grad-CAM').getByText(/· class \d+/)).toBeVisible();
+  const size = await figure(page, 'Input').getByRole('img').evaluate((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]);
+  expect(Math.max(...size)).toBeLessThanOrEqual(1024);
+  // the page is still alive and responsive
+  expect(await page.evaluate(() => 1 + 1)).toBe(2);
+  consoleWatch.assertClean();
+});
+
+test('a class index out of range in a shared link: a clear message, and the maps fall back to the prediction', async ({ page }) => {
+  const consoleWatch = watchConsole(page);
+  await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm&class=5000');
+  await chooseFile(page, photo('dog.jpg'));
+  await expect(page.getByRole('alert').filter({ hasText: 'Class 5000 is out of range: this model has classes 0–999. The maps show the top prediction instead.' })).toBeVisible();
+  await expect(figure(page, 'Grad-CAM').getByText(/malamute · class 249/)).toBeVisible();
+  await expect(heatmap(page, 'Grad-CAM')).toHaveAccessibleName('Grad-CAM heatmap for malamute');
+  await waitForFusion(page);
+  // choosing a class clears the message
+  await top5(page).nth(1).click();
+  await expect(page.getByRole('alert').filter({ hasText: /out of range/ })).toHaveCount(0);
+  consoleWatch.assertClean();
+});
+
+test('an all-zero Grad-CAM says why, draws no NaN, and Fusion-CAM explains what it leans on', async ({ page }) => {
+  const consoleWatch = watchConsole(page);
+  // kite.jpg, class 550: every channel's evidence for it is negative at conv_pw_13_relu (found by scanning the lowest classes)
+  await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm&class=550&opacity=1');
+  await chooseFile(page, photo('kite.jpg'));
+  const grad = figure(page, 'Grad-CAM');
+  await expect(grad.getByText(/· class 550/)).toBeVisible();
+  await expect(grad.getByRole('listitem').filter({ hasText: 'Grad-CAM is all zero: all evidence is negative for this class at this layer.' })).toBeVisible();
+  // drawn as one flat colour (the bottom of the colormap), never noise or NaN-garbage
+  const px = await canvasPixels(page, 'Grad-CAM');
+  let differing = 0;
+  for (let i = 4; i < px.length; i += 4) if (px[i] !== px[0] || px[i + 1] !== px[1] || px[i + 2] !== px[2]) differing++;
+  expect(differing).toBe(0);
+  await waitForFusion(page);
+  await expect(figure(page, 'Fusion-CAM').getByRole('listitem').filter({ hasText: /gradient map is all zero/ })).toBeVisible();
+  await expect(page.locator('body')).not.toContainText(/NaN|Infinity/);
+  consoleWatch.assertClean();
+});
