@@ -223,8 +223,8 @@ test('manual contribution weights and the keyboard: γ re-weights Fusion-CAM, to
 
 test('a model that cannot be loaded gets one clear message', async ({ page }) => {
   await page.goto('/?model=mobilenet_v1_0.25_224&backend=wasm&models=/models/no-such-folder/', { waitUntil: 'commit' });
-  await expect(page.getByRole('alert').filter({ hasText: /model\.json could not be downloaded .*HTTP 404/ })).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByRole('alert').filter({ hasText: /model\.json (could not be downloaded|not found) .*HTTP 404/ })).toBeVisible({ timeout: 30_000 });
   // a folder outside the served one: the dev/preview server answers with the app's page
   await page.goto('/?model=mobilenet_v1_0.25_224&backend=wasm&models=/elsewhere/', { waitUntil: 'commit' });
-  await expect(page.getByRole('alert').filter({ hasText: /model\.json could not be found .*web page/ })).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByRole('alert').filter({ hasText: /model\.json could not be found .*web page|model\.json is not JSON \(an HTML page\?\)/ })).toBeVisible({ timeout: 30_000 });
 });

@@ -59,7 +59,7 @@ test('WebGL backend (SwiftShader): a full Fusion-CAM run at a 32-channel layer',
   await chooseFile(page, photo('dog.jpg'));
   await expect(page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button').first()).toHaveAccessibleName('malamute');
   await waitForFusion(page, 110_000);
-  await expect(page.getByLabel('Layer')).toHaveValue('conv_pw_2_relu');
+  await expect(page.getByRole('radiogroup', { name: 'Layer' }).getByRole('radio', { name: /^conv_pw_2_relu,/ })).toBeChecked();
   const px = await Promise.all(['Grad-CAM', 'Score-CAM', 'Fusion-CAM'].map((p) => canvasPixels(page, p)));
   for (const p of px) expect(pixelSpread(p)).toBeGreaterThan(10);
   expect(meanAbsDiff(px[0], px[2])).toBeGreaterThan(0.5);

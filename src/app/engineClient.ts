@@ -10,6 +10,7 @@ import type { Settings } from './store/settings';
 import { queryFromSettings } from './urlState';
 import { CONTROL, type BackendChoice, type WorkerReply, type WorkerRequest } from '../worker/protocol';
 import type { ContributionWeights } from '../engine/fusion';
+import { attachModelClient } from './modelClient';
 
 /** Longest side of the display copy of the photo (the export uses the original). */
 export const DISPLAY_MAX_SIDE = 640;
@@ -258,7 +259,8 @@ function onSettingsChange(now: Settings, before: Settings): void {
   }
 }
 
-function loadModel(modelId: string): void {
+/** Loads a registry model (also to go back to one after a model of the user's). */
+export function loadModel(modelId: string): void {
   const { setModel, setResults } = get();
   cancelRegionJobs();
   setModel({ status: 'loading', loadingId: modelId, loaded: 0, total: 0, error: null, info: null });
@@ -286,6 +288,7 @@ export function startEngine(): void {
   // module worker: the engine (tfjs wasm/webgl) runs synchronously on the thread that calls it
   worker = new Worker(new URL('../worker/engineWorker.ts', import.meta.url), { type: 'module', name: 'fusion-cam-engine' });
   worker.onmessage = (e: MessageEvent<WorkerReply>) => onReply(e.data);
+  attachModelClient(worker);
   worker.onerror = (e) => {
     get().setModel({ status: 'error', error: `The engine worker failed: ${e.message || 'unknown error'}` });
   };

@@ -62,6 +62,13 @@ function folderName(p: string): string {
   return parts.pop() ?? '';
 }
 
+/** The model's own name in a Keras topology ("resnet_like"), if any. */
+function topologyName(json: unknown): string {
+  const topo = (json as { modelTopology?: { model_config?: { config?: { name?: unknown } }; config?: { name?: unknown } } }).modelTopology;
+  const name = topo?.model_config?.config?.name ?? topo?.config?.name;
+  return typeof name === 'string' ? name : '';
+}
+
 async function readJson(f: ModelFile): Promise<unknown> {
   try {
     return JSON.parse(new TextDecoder().decode(await f.arrayBuffer())) as unknown;
@@ -112,7 +119,7 @@ export async function loadModelFromUrl(url: string, onProgress: (p: FetchProgres
 export async function loadModelFromFiles(entries: ModelFileEntry[]): Promise<LoadedModel> {
   const files: ModelFile[] = entries.map((e) => ({ name: e.path, arrayBuffer: () => e.file.arrayBuffer() }));
   const found = await findModelJson(files);
-  const name = (found && folderName(found.file.name)) || 'Custom model';
+  const name = (found && (folderName(found.file.name) || topologyName(found.json))) || 'Custom model';
   return firstBuild(files, name, 'files', false);
 }
 

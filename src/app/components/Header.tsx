@@ -2,7 +2,7 @@
 import { useId } from 'react';
 import { useAppStore } from '../store';
 import { MODEL_REGISTRY } from '../../engine/model/registry';
-import { modelBase } from '../engineClient';
+import { loadModel, modelBase } from '../engineClient';
 import type { BackendChoice } from '../../worker/protocol';
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
@@ -46,7 +46,9 @@ export function Header() {
   const modelSel = useId();
   const backendSel = useId();
   const local = modelBase() !== undefined;
-  const models = MODEL_REGISTRY.filter((m) => local || !m.localOnly);
+  // a model of the user's (dropped files or a URL) is shown as its own entry while in use
+  const info = useAppStore((s) => s.model.info);
+  const custom = info?.modelId.startsWith('custom:') ? info : null;
   return (
     <header className="topbar">
       <h1>
@@ -55,12 +57,25 @@ export function Header() {
       <div className="topbar-controls">
         <div className="inline-field">
           <label htmlFor={modelSel}>Model</label>
-          <select id={modelSel} value={modelId} onChange={(e) => setSettings({ modelId: e.currentTarget.value, layer: null, classIndex: null })}>
-            {models.map((m) => (
-              <option key={m.id} value={m.id}>
-                {m.name} · {m.sizeMB} MB
-              </option>
-            ))}
+          <select
+            id={modelSel}
+            value={custom ? custom.modelId : modelId}
+            onChange={(e) => {
+              const id = e.currentTarget.value;
+              // back from the user's model to the registry model the settings still name
+              if (id === modelId) loadModel(id);
+              else setSettings({ modelId: id, layer: null, classIndex: null });
+            }}
+          >
+            {custom && <option value={custom.modelId}>{custom.name} (your model)</option>}
+            {MODEL_REGISTRY.map((m) => {
+              const unavailable = m.localOnly && !local;
+              return (
+                <option key={m.id} value={m.id} disabled={unavailable} title={unavailable ? `${m.name} is not hosted publicly; it needs a local model folder (npm run models:fetch -- --base …, then ?models=<folder>)` : undefined}>
+                  {m.name} · {m.sizeMB} MB{unavailable ? ' — needs a local model folder' : ''}
+                </option>
+              );
+            })}
           </select>
         </div>
         <div className="inline-field">

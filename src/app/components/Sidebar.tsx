@@ -7,7 +7,10 @@ import { exportAll } from '../export';
 import { shortLabel, useTargetClass } from '../derived';
 import { ColorBar } from './ColorBar';
 import { ClassRangeNotice } from './ClassRangeNotice';
+import { ClassRangeNotice } from './ClassRangeNotice';
 import { MethodControls } from './MethodControls';
+import { LayerPicker } from './LayerPicker';
+import { CustomModelDrop } from './CustomModelDrop';
 import type { Variant } from '../../engine/maps';
 import type { ScaleMode, WeightsMode } from '../store/settings';
 
@@ -128,6 +131,7 @@ function Predictions() {
   return (
     <Section title="Top-5 classes">
       <ClassRangeNotice />
+      <ClassRangeNotice />
       {sessionError && (
         <p className="error" role="alert">
           {sessionError}
@@ -160,8 +164,6 @@ function Predictions() {
 function ExplanationSettings() {
   const s = useAppStore((st) => st.settings);
   const set = useAppStore((st) => st.setSettings);
-  const info = useAppStore((st) => st.model.info);
-  const layerInUse = useAppStore((st) => st.results.layer);
   return (
     <Section title="Explanation">
       <MethodControls />
@@ -186,13 +188,6 @@ function ExplanationSettings() {
         onChange={(weightsMode) => set({ weightsMode })}
       />
       <Slider label="Gradient share γ" min={0} max={1} step={0.05} value={s.gamma} disabled={s.weightsMode !== 'manual'} onChange={(gamma) => set({ gamma })} format={(v) => v.toFixed(2)} />
-      <Select<string>
-        label="Layer"
-        value={s.layer ?? layerInUse ?? info?.defaultLayer ?? ''}
-        disabled={!info}
-        options={(info?.layers ?? []).map((l) => ({ value: l.name, label: `${l.name} (${l.shape.join('×')})` }))}
-        onChange={(layer) => set({ layer: layer === info?.defaultLayer ? null : layer })}
-      />
     </Section>
   );
 }
@@ -244,7 +239,9 @@ export function Sidebar() {
       <ImageInput />
       <Predictions />
       <ExplanationSettings />
+      <LayerPicker />
       <DisplaySettings />
+      <CustomModelDrop />
     </aside>
   );
 }

@@ -5,9 +5,10 @@ import { createModelSlice, type ModelSlice } from './model';
 import { createResultsSlice, type ResultsSlice } from './results';
 import { createSettingsSlice, type SettingsSlice } from './settings';
 import { createUiSlice, type UiSlice } from './ui';
+import { createModelSourceSlice, type ModelSourceSlice } from './modelSource';
 import { settingsFromQuery } from '../urlState';
 
-export type AppState = InputSlice & ModelSlice & SettingsSlice & ResultsSlice & UiSlice;
+export type AppState = InputSlice & ModelSlice & SettingsSlice & ResultsSlice & UiSlice & ModelSourceSlice;
 
 export const useAppStore = create<AppState>()((...a) => ({
   ...createInputSlice(...a),
@@ -15,4 +16,5 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createSettingsSlice(settingsFromQuery(typeof location === 'undefined' ? '' : location.search))(...a),
   ...createResultsSlice(...a),
   ...createUiSlice(...a),
+  ...createModelSourceSlice(...a),
 }));

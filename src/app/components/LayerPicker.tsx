@@ -1,0 +1,120 @@
+/**
+ * The layer picker: every candidate layer (4-D output larger than 1×1) with its operation and
+ * shape, and a small Grad-CAM of the current image and class at that layer, so the user sees how
+ * the explanation changes with depth. A radio group: arrow keys move between layers, and picking
+ * one re-runs the explanation there.
+ */
+import { useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
+import { useAppStore } from '../store';
+import { colormapLut, type ColormapId } from '../colormaps';
+import { blendOverlay, resampleMap } from '../render';
+import type { LayerThumb } from '../store/modelSource';
+import '../models.css';
+
+const THUMB_WIDTH = 120;
+const THUMB_OPACITY = 0.6;
+
+/** Long GraphModel node names: the last two parts ("Conv2d_13_pointwise/Relu6"). */
+const shortName = (name: string) => name.split('/').slice(-2).join('/');
+
+/** The display photo scaled down once per image, as the thumbnails' background. */
+function usePhotoBitmap(photo: ImageData | null): ImageBitmap | null {
+  const [got, setGot] = useState<{ photo: ImageData; bitmap: ImageBitmap } | null>(null);
+  useEffect(() => {
+    if (!photo) return;
+    let live = true;
+    createImageBitmap(photo).then(
+      (bitmap) => (live ? setGot({ photo, bitmap }) : bitmap.close()),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [photo]);
+  return got && got.photo === photo ? got.bitmap : null;
+}
+
+function Thumbnail({ thumb, bitmap, aspect, colormap, label }: { thumb: LayerThumb | undefined; bitmap: ImageBitmap | null; aspect: number; colormap: ColormapId; label: string }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  const W = THUMB_WIDTH;
+  const H = Math.max(1, Math.round(W / aspect));
+  useLayoutEffect(() => {
+    const ctx = ref.current?.getContext('2d', { willReadFrequently: true });
+    if (!ctx) return;
+    ctx.clearRect(0, 0, W, H);
+    if (bitmap) ctx.drawImage(bitmap, 0, 0, W, H);
+    if (!thumb || thumb.error || thumb.map.length === 0) return;
+    const out = ctx.getImageData(0, 0, W, H);
+    const photo = bitmap ? new Uint8ClampedArray(out.data) : null;
+    blendOverlay(out, resampleMap(thumb.map, thumb.size[0], thumb.size[1], W, H), photo, colormapLut(colormap), THUMB_OPACITY, 0, 1);
+    ctx.putImageData(out, 0, 0);
+  }, [thumb, bitmap, colormap, W, H]);
+  const state = !thumb ? 'pending' : thumb.error ? 'error' : 'ready';
+  return (
+    <span className={`layer-thumb ${state}`}>
+      <canvas ref={ref} width={W} height={H} role="img" aria-label={label} data-state={state} />
+      {thumb?.error && <span className="layer-thumb-note">no gradient</span>}
+      {thumb && !thumb.error && thumb.allZero && <span className="layer-thumb-note">all negative</span>}
+    </span>
+  );
+}
+
+export function LayerPicker() {
+  const headingId = useId();
+  const info = useAppStore((s) => s.model.info);
+  const chosen = useAppStore((s) => s.settings.layer);
+  const inUse = useAppStore((s) => s.results.layer);
+  const setSettings = useAppStore((s) => s.setSettings);
+  const thumbs = useAppStore((s) => s.modelSource.thumbs);
+  const photo = useAppStore((s) => s.input.photo);
+  const colormap = useAppStore((s) => s.settings.colormap);
+  const bitmap = usePhotoBitmap(photo);
+  const layers = info?.layers ?? [];
+  const current = chosen ?? inUse ?? info?.defaultLayer ?? '';
+  const aspect = photo ? photo.width / photo.height : info ? info.inputSize[1] / info.inputSize[0] : 1;
+  const done = layers.filter((l) => thumbs.byLayer[l.name]).length;
+  const firstError = layers.map((l) => thumbs.byLayer[l.name]?.error).find((e) => e);
+  return (
+    <section className="card">
+      <h2 id={headingId}>Layer</h2>
+      {layers.length === 0 ? (
+        <p className="hint">The layers appear when a model is loaded.</p>
+      ) : (
+        <>
+          <p className="hint">
+            Grad-CAM of this image at every layer, shallow to deep.{' '}
+            {thumbs.key && done < layers.length ? (
+              <span role="status">
+                Thumbnails {done} / {layers.length}…
+              </span>
+            ) : !photo ? (
+              'Load an image to see them.'
+            ) : null}
+          </p>
+          <div className="layer-list" role="radiogroup" aria-labelledby={headingId}>
+            {layers.map((l) => {
+              const t = thumbs.byLayer[l.name];
+              const desc = `${l.className} · ${l.shape[0]}×${l.shape[1]}×${l.shape[2]}`;
+              return (
+                <label key={l.name} className={l.name === current ? 'layer-option checked' : 'layer-option'} title={`${l.name}\n${desc}${t?.error ? `\n${t.error}` : ''}`}>
+                  <input
+                    type="radio"
+                    name={headingId}
+                    value={l.name}
+                    checked={l.name === current}
+                    aria-label={`${l.name}, ${desc}${l.name === info?.defaultLayer ? ', default' : ''}`}
+                    onChange={() => setSettings({ layer: l.name === info?.defaultLayer ? null : l.name })}
+                  />
+                  <Thumbnail thumb={t} bitmap={bitmap} aspect={aspect} colormap={colormap} label={`Grad-CAM thumbnail at ${l.name}`} />
+                  <span className="layer-name">{shortName(l.name)}</span>
+                  <span className="layer-shape">{desc}</span>
+                </label>
+              );
+            })}
+          </div>
+          {firstError && <p className="hint layer-error">Layers marked “no gradient”: {firstError}</p>}
+        </>
+      )}
+    </section>
+  );
+}
