@@ -8,6 +8,8 @@ import { useAppStore } from './store';
 import { EMPTY_RESULTS } from './store/results';
 import type { Settings } from './store/settings';
 import { queryFromSettings } from './urlState';
+import { onEvaluationReply } from './evaluationClient';
+import { isEvaluationReply } from '../worker/evaluationProtocol';
 import { CONTROL, type BackendChoice, type WorkerReply, type WorkerRequest } from '../worker/protocol';
 import type { ContributionWeights } from '../engine/fusion';
 import { attachModelClient } from './modelClient';
@@ -116,6 +118,10 @@ function isCurrent(gen: number | undefined): boolean {
 }
 
 function onReply(msg: WorkerReply): void {
+  if (isEvaluationReply(msg)) {
+    onEvaluationReply(msg);
+    return;
+  }
   const s = get();
   switch (msg.type) {
     case 'backend':

@@ -14,7 +14,7 @@ import { REGION_METHODS } from '../engine/methods/registry';
 import type { RegionMethodId } from '../engine/methods/region';
 import { isAbortError } from '../engine/errors';
 import { decodeImage } from './decodeImage';
-import { EVALUATION_CANCEL_BELOW, type BatchRow, type EvaluationReply, type EvaluationRequest } from './evaluationProtocol';
+import { EVALUATION_CONTROL, type BatchRow, type EvaluationKind, type EvaluationReply, type EvaluationRequest } from './evaluationProtocol';
 
 export interface EvaluationHost {
   /** The live session of image generation `gen` (throws when it is gone). */
@@ -25,24 +25,26 @@ export interface EvaluationHost {
 
 let control: Int32Array | null = null;
 /** Fallback without a SharedArrayBuffer: read when queued messages arrive. */
-let localCancelBelow = 0;
+const localCancelBelow: Record<EvaluationKind, number> = { metrics: 0, batch: 0 };
 
 /** Bookkeeping that must not wait behind running work (called on message arrival). */
-export function noteEvaluationMessage(req: { type: string; job?: number }): void {
-  if (req.type === 'evaluationCancel' && typeof req.job === 'number') localCancelBelow = Math.max(localCancelBelow, req.job + 1);
+export function noteEvaluationMessage(req: { type: string }): void {
+  if (req.type !== 'evaluationCancel') return;
+  const { kind, job } = req as Extract<EvaluationRequest, { type: 'evaluationCancel' }>;
+  localCancelBelow[kind] = Math.max(localCancelBelow[kind], job + 1);
 }
 
-function cancelled(job: number): boolean {
-  return job < Math.max(localCancelBelow, control ? Atomics.load(control, EVALUATION_CANCEL_BELOW) : 0);
+function cancelled(kind: EvaluationKind, job: number): boolean {
+  return job < Math.max(localCancelBelow[kind], control ? Atomics.load(control, EVALUATION_CONTROL[kind]) : 0);
 }
 
 /** An AbortController that fires when the job is cancelled, checked at each progress report. */
-function jobAbort(job: number): { signal: AbortSignal; check(): void } {
+function jobAbort(kind: EvaluationKind, job: number): { signal: AbortSignal; check(): void } {
   const ac = new AbortController();
   return {
     signal: ac.signal,
     check: () => {
-      if (!ac.signal.aborted && cancelled(job)) ac.abort();
+      if (!ac.signal.aborted && cancelled(kind, job)) ac.abort();
     },
   };
 }
@@ -64,12 +66,12 @@ export async function handleEvaluation(req: EvaluationRequest, host: EvaluationH
 async function scorePanels(req: Extract<EvaluationRequest, { type: 'metrics' }>, host: EvaluationHost): Promise<void> {
   const { gen, job } = req;
   const remaining = req.items.map((i) => i.panel);
-  if (cancelled(job)) {
+  if (cancelled('metrics', job)) {
     host.post({ type: 'metricsCancelled', gen, job, panels: remaining });
     return;
   }
   let ev: FaithfulnessEvaluator | undefined;
-  const abort = jobAbort(job);
+  const abort = jobAbort('metrics', job);
   try {
     const s = host.session(gen);
     const { cam } = host.model();
@@ -111,7 +113,7 @@ async function scorePanels(req: Extract<EvaluationRequest, { type: 'metrics' }>,
 async function runBatch(req: Extract<EvaluationRequest, { type: 'batchEval' }>, host: EvaluationHost): Promise<void> {
   const { job, files, settings } = req;
   const t0 = performance.now();
-  const abort = jobAbort(job);
+  const abort = jobAbort('batch', job);
   const done = (wasCancelled: boolean) => host.post({ type: 'batchDone', job, cancelled: wasCancelled, ms: performance.now() - t0, numTensors: tf.memory().numTensors });
   let cam: ExplainableModel;
   let modelId: string;

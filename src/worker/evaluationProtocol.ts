@@ -8,8 +8,9 @@ import type { Variant } from '../engine/maps';
 import type { GradientMethodId } from '../engine/methods/gradient';
 import type { RegionMethodId, ScoreCamVariant } from '../engine/methods/region';
 
-/** Word 0 of the evaluation control buffer: evaluation jobs with an id below it are cancelled. */
-export const EVALUATION_CANCEL_BELOW = 0;
+/** The evaluation control words: per kind of job, jobs with an id below the word's value are cancelled. */
+export const EVALUATION_CONTROL = { metrics: 0, batch: 1, length: 2 } as const;
+export type EvaluationKind = 'metrics' | 'batch';
 
 export interface MetricsItem {
   /** Which panel the map belongs to (echoed back). */
@@ -51,7 +52,7 @@ export type EvaluationRequest =
   | { type: 'evaluationInit'; control: SharedArrayBuffer | null }
   | { type: 'metrics'; gen: number; job: number; classIndex: number; items: MetricsItem[]; batchSize: number }
   | { type: 'batchEval'; job: number; files: { name: string; blob: Blob }[]; settings: BatchSettings }
-  | { type: 'evaluationCancel'; job: number };
+  | { type: 'evaluationCancel'; kind: EvaluationKind; job: number };
 
 export interface PanelMetrics {
   /** Y = p_c(x), O = p_c(x ⊙ L) */

@@ -5,6 +5,8 @@ import { loadCheckedImage as loadImage } from '../imageCheck';
 import { Header } from './Header';
 import { Sidebar } from './Sidebar';
 import { Panels } from './Panels';
+import { FaithfulnessSection } from './MetricsPanel';
+import { BatchEvaluation } from './BatchEvaluation';
 
 function firstImage(items: DataTransferItemList | null, files: FileList | null): File | null {
   for (const f of Array.from(files ?? [])) if (f) return f;
@@ -98,7 +100,11 @@ export function App() {
       <Header />
       <main className="layout">
         <Sidebar />
-        <Panels />
+        <div className="main-column">
+          <Panels />
+          <FaithfulnessSection />
+          <BatchEvaluation />
+        </div>
       </main>
       {dragOver && (
         <div className="drop-overlay" aria-hidden="true">

@@ -8,6 +8,7 @@ import { valueRange } from '../render';
 import { exportPanel } from '../export';
 import { cancelScoreCam, startRegion } from '../engineClient';
 import { panelTitle } from '../methodChoice';
+import { MetricsPanel } from './MetricsPanel';
 
 const DEFAULT_INPUT_SIZE: [number, number] = [224, 224];
 const fmt = (v: number) => (Math.abs(v) >= 0.001 || v === 0 ? v.toFixed(3) : v.toExponential(2));
@@ -181,6 +182,7 @@ export function Panels() {
                 )}
                 <ExportButton id={id} ready={ready} />
               </div>
+              <MetricsPanel panel={id} title={title} map={ready && !(id === 'fusioncam' && running) ? map : null} />
               <Notes lines={st.info ?? []} tone="info" />
               <Notes lines={st.notes} />
             </figure>

@@ -6,9 +6,10 @@ import { createResultsSlice, type ResultsSlice } from './results';
 import { createSettingsSlice, type SettingsSlice } from './settings';
 import { createUiSlice, type UiSlice } from './ui';
 import { createModelSourceSlice, type ModelSourceSlice } from './modelSource';
+import { createEvaluationSlice, type EvaluationSlice } from './evaluation';
 import { settingsFromQuery } from '../urlState';
 
-export type AppState = InputSlice & ModelSlice & SettingsSlice & ResultsSlice & UiSlice & ModelSourceSlice;
+export type AppState = InputSlice & ModelSlice & SettingsSlice & ResultsSlice & UiSlice & ModelSourceSlice & EvaluationSlice;
 
 export const useAppStore = create<AppState>()((...a) => ({
   ...createInputSlice(...a),
@@ -17,4 +18,5 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createResultsSlice(...a),
   ...createUiSlice(...a),
   ...createModelSourceSlice(...a),
+  ...createEvaluationSlice(...a),
 }));
