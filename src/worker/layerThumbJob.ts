@@ -1,7 +1,8 @@
 /**
  * The layer picker's thumbnails in the engine worker: one small Grad-CAM per candidate layer.
- * Each layer is its own step on the worker's request queue, so a Grad-CAM, a Fusion-CAM or a
- * slider change requested meanwhile waits for one layer at most, not for all of them. A newer
+ * Each layer is its own step on the worker's request queue, queued after a turn of the event
+ * loop, so a Grad-CAM, a Fusion-CAM, a model load or a slider change requested meanwhile waits
+ * for one layer at most, not for all of them. A newer
  * job (another image, class, model or preprocessing) makes the older one stop at its next step.
  */
 import { toModelInput, type RgbImage } from '../engine/image';
@@ -35,7 +36,9 @@ export function startLayerThumbnails(req: Extract<ModelRequest, { type: 'layerTh
       { type: 'layerThumb', gen: req.gen, job: req.job, classIndex: req.classIndex, index: i, count: layers.length, layer: t.layer.name, map: t.map, size: t.size, allZero: t.allZero, error: t.error },
       [t.map.buffer],
     );
-    ctx.enqueue(() => step(i + 1));
+    // through a timer: wasm work resolves in microtasks, so without a real turn of the event
+    // loop no message (a new class, a model load, a cancel) would be read until the last layer
+    setTimeout(() => ctx.enqueue(() => step(i + 1)), 0);
   };
   ctx.enqueue(() => step(0));
 }
