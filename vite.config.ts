@@ -99,8 +99,56 @@ const isolationHeaders = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+/**
+ * Content-Security-Policy of the production build: no inline script and no eval. tfjs's wasm
+ * backend needs 'wasm-unsafe-eval' (WebAssembly compilation) and blob: for its pthread workers,
+ * which it starts from a blob URL and which importScripts() another blob. connect-src allows
+ * https: because model and image URLs are the user's choice; nothing is ever sent (GETs only).
+ */
+export const CSP_DIRECTIVES: [string, string][] = [
+  ['default-src', "'self'"],
+  ['script-src', "'self' 'wasm-unsafe-eval' blob:"],
+  ['worker-src', "'self' blob:"],
+  ['connect-src', "'self' https: blob: data:"],
+  ['img-src', "'self' blob: data:"],
+  ['style-src', "'self'"],
+  ['font-src', "'self'"],
+  ['object-src', "'none'"],
+  ['base-uri', "'none'"],
+  ['form-action', "'none'"],
+  ['frame-ancestors', "'none'"],
+];
+const csp = (directives: [string, string][]) => directives.map(([k, v]) => `${k} ${v}`).join('; ');
+export const PRODUCTION_HEADERS: Record<string, string> = {
+  'Content-Security-Policy': csp(CSP_DIRECTIVES),
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+};
+
+/**
+ * For static hosting: the built index.html carries the CSP as a <meta> tag (frame-ancestors is
+ * not allowed there), and dist/_headers holds every header for hosts that read that file
+ * (Netlify, Cloudflare Pages). Dev mode is left alone: Vite's dev client injects inline script.
+ */
+function productionSecurityHeaders(): Plugin {
+  return {
+    name: 'fusion-cam:production-security-headers',
+    apply: 'build',
+    transformIndexHtml() {
+      const content = csp(CSP_DIRECTIVES.filter(([k]) => k !== 'frame-ancestors'));
+      return [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content }, injectTo: 'head-prepend' }];
+    },
+    generateBundle() {
+      const lines = Object.entries(PRODUCTION_HEADERS).map(([k, v]) => `  ${k}: ${v}`);
+      this.emitFile({ type: 'asset', fileName: '_headers', source: `/*\n${lines.join('\n')}\n` });
+    },
+  };
+}
+
 export default defineConfig(({ mode }) => ({
-  plugins: [react(), tfjsThreadedWasmFix(), sharedAssets()],
+  plugins: [react(), tfjsThreadedWasmFix(), sharedAssets(), productionSecurityHeaders()],
   define: {
     __APP_VERSION__: JSON.stringify(pkg.version),
     // dev and tests read models from the local mirror; a production build points at Google's
@@ -114,7 +162,7 @@ export default defineConfig(({ mode }) => ({
     plugins: () => [tfjsThreadedWasmFix()],
   },
   server: { headers: isolationHeaders },
-  preview: { headers: isolationHeaders },
+  preview: { headers: PRODUCTION_HEADERS },
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 2000,
