@@ -1,0 +1,197 @@
+/**
+ * Issue 4 in the browser: the layer picker (every candidate layer with a Grad-CAM thumbnail,
+ * picking one re-runs the explanation), a user's own model through the "Model files" input
+ * (a generated branching ResNet-like model: predictions, Grad-CAM, Score-CAM, Fusion-CAM), a
+ * truncated shard (one clear message, the previous model keeps working), labels rendered as text,
+ * and a TF.js GraphModel folder with its plain-language limits.
+ */
+import { test, expect, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SHARED, canvasPixels, chooseFile, figure, meanAbsDiff, openApp, photo, pixelSpread, snap, watchConsole } from './helpers';
+
+const XSS_LABEL = '<img src=x onerror=alert(1)>';
+let dir = '';
+
+test.beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fusion-cam-models-'));
+  execFileSync('npx', ['tsx', path.join('e2e', 'fixtures', 'makeModels.ts'), dir], { stdio: 'pipe', timeout: 120_000 });
+});
+
+test.afterAll(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const files = (folder: string) => fs.readdirSync(folder).map((f) => path.join(folder, f));
+
+/** RGBA pixels of one layer thumbnail. */
+async function thumbPixels(page: Page, layer: string): Promise<Uint8Array> {
+  const b64 = await page.getByRole('img', { name: `Grad-CAM thumbnail at ${layer}`, exact: true }).evaluate((c) => {
+    const canvas = c as HTMLCanvasElement;
+    const data = canvas.getContext('2d', { willReadFrequently: true })!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let s = '';
+    for (let i = 0; i < data.length; i += 0x8000) s += String.fromCharCode(...data.subarray(i, i + 0x8000));
+    return btoa(s);
+  });
+  return new Uint8Array(Buffer.from(b64, 'base64'));
+}
+
+/** The activation layers of a Keras topology, read straight from model.json. */
+function activationLayers(modelJson: string): string[] {
+  const j = JSON.parse(fs.readFileSync(modelJson, 'utf8')) as { modelTopology: { model_config?: { config: { layers: { class_name: string; config: { name: string } }[] } } } };
+  return j.modelTopology
+    .model_config!.config.layers.filter((l) => ['ReLU', 'Activation'].includes(l.class_name) && !l.config.name.includes('softmax'))
+    .map((l) => l.config.name);
+}
+
+test('layer picker: every MobileNet layer with a Grad-CAM thumbnail; picking an earlier layer re-runs Grad-CAM there', async ({ page }, testInfo) => {
+  const consoleWatch = watchConsole(page);
+  await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm&opacity=1');
+  await chooseFile(page, photo('dog.jpg'));
+  await expect(page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button').first()).toHaveAccessibleName('malamute');
+  const group = page.getByRole('radiogroup', { name: 'Layer' });
+  // every ReLU of the network is offered, with its op and h×w×K shape, the default checked
+  const relus = activationLayers(path.join(SHARED, 'models', 'mobilenet_v1_0.25_224', 'model.json'));
+  expect(relus).toHaveLength(27);
+  for (const name of relus) await expect(group.getByRole('radio', { name: new RegExp(`^${name}, `) })).toHaveCount(1);
+  await expect(group.getByRole('radio', { name: 'conv_pw_13_relu, Activation · 7×7×256, default' })).toBeChecked();
+  await expect(group.getByRole('radio', { name: /^conv_pw_5_relu, Activation · 28×28×64$/ })).toBeVisible();
+  await expect(page.getByRole('img', { name: 'Grad-CAM heatmap for malamute', exact: true })).toBeVisible();
+  const grad0 = await canvasPixels(page, 'Grad-CAM');
+  // thumbnails are computed after the explanation (Score-CAM is not needed here: cancel it)
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  // thumbnails fill in; none left pending, none failed
+  await expect(page.locator('.layer-list canvas[data-state="pending"]')).toHaveCount(0, { timeout: 90_000 });
+  await expect(page.locator('.layer-list canvas[data-state="error"]')).toHaveCount(0);
+  const deep = await thumbPixels(page, 'conv_pw_13_relu');
+  const early = await thumbPixels(page, 'conv_pw_5_relu');
+  const mid = await thumbPixels(page, 'conv_pw_11_relu');
+  for (const t of [deep, early, mid]) expect(pixelSpread(t)).toBeGreaterThan(10);
+  // the explanation changes with depth: the thumbnails are different maps over the same photo
+  expect(meanAbsDiff(deep, early)).toBeGreaterThan(2);
+  expect(meanAbsDiff(deep, mid)).toBeGreaterThan(2);
+  await snap(page, testInfo, 'layer picker');
+
+  // keyboard: from the checked layer, arrow keys move the choice (a radio group)
+  const checked = group.getByRole('radio', { checked: true });
+  await checked.focus();
+  await page.keyboard.press('ArrowLeft');
+  await expect(group.getByRole('radio', { name: 'conv_pw_13_relu, Activation · 7×7×256, default' })).not.toBeChecked();
+  await expect.poll(() => new URL(page.url()).searchParams.get('layer')).toBe('conv_pw_13_bn');
+
+  // pick an earlier layer by clicking its tile: Grad-CAM is recomputed there
+  await page.locator('label.layer-option').filter({ has: page.getByRole('radio', { name: /^conv_pw_5_relu,/ }) }).click();
+  await expect(group.getByRole('radio', { name: /^conv_pw_5_relu,/ })).toBeChecked();
+  await expect.poll(() => new URL(page.url()).searchParams.get('layer')).toBe('conv_pw_5_relu');
+  await expect.poll(async () => meanAbsDiff(grad0, await canvasPixels(page, 'Grad-CAM')), { timeout: 30_000 }).toBeGreaterThan(2);
+  await expect(figure(page, 'Grad-CAM')).toContainText('conv_pw_5_relu');
+  await snap(page, testInfo, 'earlier layer');
+  consoleWatch.assertClean();
+});
+
+test('a generated ResNet-like model through "Model files": predictions, Grad-CAM, Score-CAM, Fusion-CAM; labels shown as text', async ({ page }, testInfo) => {
+  const consoleWatch = watchConsole(page);
+  const dialogs: string[] = [];
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm&opacity=1');
+  await page.getByLabel('Model files').setInputFiles(files(path.join(dir, 'resnet_like')));
+  await expect(page.getByTestId('model-name')).toHaveText('resnet_like', { timeout: 30_000 });
+  await expect(page.getByTestId('model-input-size')).toHaveText('64×64 RGB');
+  await expect(page.getByText('5 class names from labels.txt')).toBeVisible();
+  // not a recognised family: the guess says so, and the preprocessing can be changed
+  await expect(page.getByTestId('preprocessing-guess')).toContainText('only a guess');
+  await expect(page.getByLabel('Preprocessing')).toHaveValue('unit');
+  await expect(page.getByLabel('Model', { exact: true })).toHaveValue('custom:resnet_like');
+  // the picker lists the branching model's layers, including those inside the residual blocks
+  const group = page.getByRole('radiogroup', { name: 'Layer' });
+  await expect(group.getByRole('radio', { name: /^res1_add, Add · 32×32×8/ })).toHaveCount(1);
+  await expect(group.getByRole('radio', { name: /^res3_out, / })).toBeChecked();
+  await chooseFile(page, photo('dog.jpg'));
+
+  // all five classes are listed (top-5 of 5), the HTML-looking label as plain characters
+  const top5 = page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button');
+  await expect(top5).toHaveCount(5);
+  await expect(top5.filter({ hasText: XSS_LABEL })).toHaveCount(1);
+  await expect(page.locator('img[src="x"]')).toHaveCount(0);
+
+  // Fusion-CAM ran: its β values are listed (the random net may add a warning about them)
+  await expect(figure(page, 'Fusion-CAM').getByText(/^β_g -?\d/)).toBeVisible({ timeout: 60_000 });
+  const px = await Promise.all(['Grad-CAM', 'Score-CAM'].map((p) => canvasPixels(page, p)));
+  for (const p of px) expect(pixelSpread(p)).toBeGreaterThan(10);
+  expect(meanAbsDiff(px[0], px[1])).toBeGreaterThan(0.5);
+
+  // the explanation of the XSS-named class: its name is text in the heatmap's label too
+  await top5.filter({ hasText: XSS_LABEL }).click();
+  await expect(page.getByRole('img', { name: `Grad-CAM heatmap for ${XSS_LABEL}`, exact: true })).toBeVisible();
+  await expect(page.locator('.layer-list canvas[data-state="pending"]')).toHaveCount(0, { timeout: 60_000 });
+
+  // changing the preprocessing needs no reload: new predictions from the same model
+  const probs0 = await top5.allInnerTexts();
+  await page.getByLabel('Preprocessing').selectOption('raw');
+  await expect(page.getByTestId('preprocessing-guess')).toHaveCount(0);
+  await expect.poll(async () => (await top5.allInnerTexts()).join('|'), { timeout: 30_000 }).not.toBe(probs0.join('|'));
+  await expect(page.getByTestId('model-name')).toHaveText('resnet_like');
+  await snap(page, testInfo, 'resnet-like model');
+  expect(dialogs).toEqual([]);
+  consoleWatch.assertClean();
+});
+
+test('a truncated shard: one clear message and the previous model keeps working', async ({ page }, testInfo) => {
+  const consoleWatch = watchConsole(page);
+  await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm&opacity=1');
+  await chooseFile(page, photo('dog.jpg'));
+  const top5 = page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button');
+  await expect(top5.first()).toHaveAccessibleName('malamute');
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  // dropped on the model drop zone (a synthetic drop, as from the desktop)
+  const folder = path.join(dir, 'resnet_truncated');
+  const payload = fs.readdirSync(folder).map((f) => ({ name: f, b64: fs.readFileSync(path.join(folder, f)).toString('base64') }));
+  await page.getByTestId('model-drop-zone').evaluate((zone, payload) => {
+    const dt = new DataTransfer();
+    for (const { name, b64 } of payload) dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name));
+    for (const type of ['dragenter', 'dragover', 'drop']) zone.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, payload);
+  const alert = page.getByTestId('model-error');
+  const need = fs.statSync(path.join(dir, 'resnet_like', 'group1-shard1of1.bin')).size;
+  await expect(alert).toContainText(`Weight file "group1-shard1of1.bin" holds ${need - 100} bytes but the manifest's shapes need ${need}: truncated`);
+  await expect(alert).toHaveAttribute('role', 'alert');
+  // nothing lost: same model, same image, and it still explains a new class and a new image
+  await expect(page.getByTestId('model-name')).toHaveText('MobileNet v1 0.25 (224)');
+  await expect(page.getByLabel('Model', { exact: true })).toHaveValue('mobilenet_v1_0.25_224');
+  await expect(top5.first()).toHaveAccessibleName('malamute');
+  await expect(page.getByText(/^Drop the image/)).toHaveCount(0);
+  const grad0 = await canvasPixels(page, 'Grad-CAM');
+  await top5.nth(1).click();
+  await expect.poll(async () => meanAbsDiff(grad0, await canvasPixels(page, 'Grad-CAM')), { timeout: 30_000 }).toBeGreaterThan(0.5);
+  await snap(page, testInfo, 'truncated shard');
+  consoleWatch.assertClean();
+});
+
+test('a GraphModel folder: loads, predicts, and says plainly what does and does not work', async ({ page }, testInfo) => {
+  const consoleWatch = watchConsole(page);
+  await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm&opacity=1');
+  await page.getByLabel('Model folder').setInputFiles(path.join(SHARED, 'models', 'mobilenet_v1_0.25_224_graph'));
+  await expect(page.getByTestId('model-name')).toHaveText('mobilenet_v1_0.25_224_graph', { timeout: 60_000 });
+  await expect(page.getByText('TF.js GraphModel · your files')).toBeVisible();
+  const limits = page.getByRole('note').filter({ hasText: 'GraphModel limits' });
+  await expect(limits).toContainText('Graphs with control flow do not run');
+  await expect(limits).toContainText('Score-CAM does (it needs only forward passes)');
+  await expect(page.getByText(/1001 outputs: ImageNet names with "background"/)).toBeVisible();
+  await expect(page.getByLabel('Preprocessing')).toHaveValue('unit');
+  const group = page.getByRole('radiogroup', { name: 'Layer' });
+  await expect(group.getByRole('radio')).toHaveCount(27);
+  await expect(group.getByRole('radio', { name: /Conv2d_13_pointwise\/Relu6, Relu6 · 7×7×256, default$/ })).toBeChecked();
+  await chooseFile(page, photo('dog.jpg'));
+  const top5 = page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button');
+  await expect(top5).toHaveCount(5);
+  await expect(top5.first()).toHaveAccessibleName(/malamute|husky|Eskimo dog/);
+  await expect(page.getByRole('img', { name: /^Grad-CAM heatmap for / })).toBeVisible();
+  await expect(page.getByRole('img', { name: /^Score-CAM heatmap for / })).toBeVisible({ timeout: 60_000 });
+  await snap(page, testInfo, 'graph model');
+  consoleWatch.assertClean();
+});
