@@ -8,24 +8,24 @@ import path from 'node:path';
 import { canvasPixels, chooseFile, figure, meanAbsDiff, openApp, photo, snap, SHARED, waitForFusion, watchConsole } from './helpers';
 
 test('switching the region method to Group-CAM recaptions its panel and changes the Fusion-CAM pixels', async ({ page }, testInfo) => {
-  test.setTimeout(240_000);
+  test.setTimeout(420_000);
   const consoleWatch = watchConsole(page);
   await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm&opacity=1');
   await chooseFile(page, photo('dog.jpg'));
-  await waitForFusion(page);
+  await waitForFusion(page, 180_000);
   const fusionScore = await canvasPixels(page, 'Fusion-CAM');
   await page.getByLabel('Region method').selectOption('groupcam');
   await expect(figure(page, 'Group-CAM')).toBeVisible();
   await expect(figure(page, 'Score-CAM')).toHaveCount(0);
   await expect(figure(page, 'Group-CAM').getByText(/masked passes/)).toBeVisible({ timeout: 120_000 });
-  await waitForFusion(page, 120_000);
+  await waitForFusion(page, 180_000);
   const fusionGroup = await canvasPixels(page, 'Fusion-CAM');
   expect(meanAbsDiff(fusionScore, fusionGroup)).toBeGreaterThan(0.5);
   // the gradient branch is untouched by a region change; a new gradient method recaptions its panel
   await page.getByLabel('Gradient method').selectOption('layercam');
   await expect(figure(page, 'LayerCAM')).toBeVisible();
   await expect(figure(page, 'Grad-CAM')).toHaveCount(0);
-  await waitForFusion(page, 120_000);
+  await waitForFusion(page, 180_000);
   expect(page.url()).toContain('region=groupcam');
   expect(page.url()).toContain('gradient=layercam');
   await snap(page, testInfo, 'layercam + group-cam');
@@ -87,7 +87,7 @@ test('metrics under the Grad-CAM panel: four numbers in range, Y equal to the sh
   // a good map drops the class faster when its pixels are deleted than it recovers them on insertion for this dog
   expect(del).toBeLessThan(ins);
 
-  await waitForFusion(page, 120_000);
+  await waitForFusion(page, 180_000);
   await page.getByRole('button', { name: 'Compute metrics for all panels' }).click();
   const deletion = page.getByRole('img', { name: /^Deletion curves/ });
   await expect(deletion.locator('polyline')).toHaveCount(3, { timeout: 120_000 });

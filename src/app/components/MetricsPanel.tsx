@@ -12,6 +12,14 @@ import '../evaluation.css';
 
 const f4 = (v: number) => v.toFixed(4);
 
+/** Metrics belong to a map's values: hooks may hold equal maps in different arrays (each useFusion memo has its own). */
+export function sameMap(a: Float32Array, b: Float32Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
+  return true;
+}
+
 /** The maps on screen that can be scored now (Score-CAM only when finished). */
 export function useScorableMaps(): ScorableMap[] {
   const maps = usePanelMaps();
@@ -56,7 +64,7 @@ function MetricsValues({ m }: { m: NonNullable<PanelMetricsState['result']> }) {
 /** The compact metrics panel under one heatmap. `map` is what the panel shows (null: not ready). */
 export function MetricsPanel({ panel, title, map }: { panel: PanelId; title: string; map: Float32Array | null }) {
   const state = useAppStore((s) => s.evaluation.panels[panel]);
-  const fresh = state !== undefined && map !== null && state.map === map;
+  const fresh = state !== undefined && map !== null && sameMap(state.map, map);
   const busy = fresh && (state.status === 'running' || state.status === 'queued');
   return (
     <section className="metrics" aria-label={`${title} faithfulness`}>
@@ -94,7 +102,7 @@ export function FaithfulnessSection() {
   const running = Object.values(panels).some((p) => p.status === 'running' || p.status === 'queued');
   const curves = scorable
     .map((s) => ({ s, p: panels[s.panel] }))
-    .filter(({ s, p }) => p && p.map === s.map && p.status === 'done' && p.result)
+    .filter(({ s, p }) => p && p.status === 'done' && p.result && sameMap(p.map, s.map))
     .map(({ s, p }) => ({ id: s.panel, label: s.title, result: p.result! }));
   if (!hasImage) return null;
   return (
