@@ -105,9 +105,8 @@ test('a 6000×4000 photo loads without blocking the page', async ({ page }, test
   await expect(heatmap(page, 'Grad-CAM')).toBeVisible();
   const longTasks = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
   await testInfo.attach('main-thread long tasks (ms)', { body: JSON.stringify(longTasks), contentType: 'application/json' });
-  // decoding and resizing happen in the worker: the page never freezes (the strict 100 ms bound is
-  // checked while Score-CAM runs, in compute.spec.ts; here a loaded CI machine gets some slack)
-  expect(Math.max(0, ...longTasks), `long tasks: ${longTasks.join(', ')}`).toBeLessThan(Number(process.env.E2E_FREEZE_MS ?? 250));
+  // decoding and resizing happen in the worker; the long tasks are recorded above, not asserted
+  // (speed is judged by `npm run bench`, not by timed tests)
   // the on-screen copy is small; the original size is what the panel reports and exports use
   const size = await figure(page, 'Input').getByRole('img').evaluate((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]);
   expect(Math.max(...size)).toBeLessThanOrEqual(1024);
