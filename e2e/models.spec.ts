@@ -195,3 +195,56 @@ test('a GraphModel folder: loads, predicts, and says plainly what does and does 
   await snap(page, testInfo, 'graph model');
   consoleWatch.assertClean();
 });
+
+test('offline: a model loaded once comes from the browser cache on the next visit, without the network', async ({ page }) => {
+  const consoleWatch = watchConsole(page);
+  await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm');
+  await expect(page.getByTestId('model-name')).toHaveText('MobileNet v1 0.25 (224)');
+  await expect(page.getByText('TF.js LayersModel · ready-made model', { exact: true })).toBeVisible();
+  // the next visit: every model request fails as if offline
+  const modelRequests: string[] = [];
+  await page.route('**/models/**', (route) => {
+    modelRequests.push(route.request().url());
+    return route.abort('internetdisconnected');
+  });
+  await page.reload({ waitUntil: 'commit' });
+  await expect(page.getByText('Model ready')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByText('TF.js LayersModel · ready-made model · from the offline cache')).toBeVisible();
+  // only model.json was tried (network first); no weight file was requested
+  expect(modelRequests.length).toBeGreaterThan(0);
+  expect(modelRequests.filter((u) => !u.endsWith('/model.json'))).toEqual([]);
+  await chooseFile(page, photo('dog.jpg'));
+  await expect(page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button').first()).toHaveAccessibleName('malamute');
+  // the failed model.json request is the network's doing, not the app's: no other console errors
+  expect(consoleWatch.errors.filter((e) => !/model\.json|ERR_INTERNET_DISCONNECTED|Failed to load resource/.test(e))).toEqual([]);
+});
+
+test('model URL: refused schemes and a 404 get one line each; a same-origin URL loads, with its preprocessing recognised', async ({ page }) => {
+  const consoleWatch = watchConsole(page);
+  await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm');
+  // every registry model is offered: the four MobileNet widths and Darknet-tiny (a local folder is configured here)
+  const options = page.getByLabel('Model', { exact: true }).locator('option');
+  await expect(options).toHaveText([/^MobileNet v1 0\.25 /, /^MobileNet v1 0\.50 /, /^MobileNet v1 0\.75 /, /^MobileNet v1 1\.0 /, /^Darknet tiny /]);
+  await expect(options.filter({ hasText: 'Darknet tiny' })).toBeEnabled();
+  const url = page.getByLabel('Model URL');
+  const load = page.getByRole('button', { name: 'Load model' });
+  await url.fill('http://example.com/model.json');
+  await load.click();
+  await expect(page.getByTestId('model-error')).toContainText('Models are loaded only over https or from this site; refusing http://example.com');
+  await url.fill('/models/no-such-model/model.json');
+  await load.click();
+  await expect(page.getByTestId('model-error')).toContainText(/model\.json not found \(HTTP 404\): http:\/\/localhost:\d+\/models\/no-such-model\/model\.json/);
+  await expect(page.getByTestId('model-name')).toHaveText('MobileNet v1 0.25 (224)');
+  await url.fill('/models/mobilenet_v1_0.25_224/model.json');
+  await load.click();
+  await expect(page.getByTestId('model-name')).toHaveText('mobilenet_v1_0.25_224', { timeout: 60_000 });
+  await expect(page.getByTestId('model-error')).toHaveCount(0);
+  await expect(page.getByText('TF.js LayersModel · from a URL')).toBeVisible();
+  await expect(page.getByTestId('preprocessing-guess')).toContainText('Keras MobileNet');
+  await expect(page.getByLabel('Preprocessing')).toHaveValue('mobilenet');
+  await expect(page.getByTestId('model-default-layer')).toHaveText('conv_pw_13_relu');
+  await chooseFile(page, photo('dog.jpg'));
+  // no labels came with it: the classes are numbered (MobileNet's malamute is class 249)
+  await expect(page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button').first()).toHaveAccessibleName('class 249');
+  consoleWatch.assertClean();
+});

@@ -184,6 +184,8 @@ export function CustomModelDrop() {
       </div>
       <form
         className="field"
+        // a same-origin path ("/models/x/model.json") is a valid model URL; the worker checks it
+        noValidate
         onSubmit={(e) => {
           e.preventDefault();
           if (url.trim()) loadModelUrl(url.trim());

@@ -14,8 +14,11 @@ import '../models.css';
 const THUMB_WIDTH = 120;
 const THUMB_OPACITY = 0.6;
 
-/** Long GraphModel node names: the last two parts ("Conv2d_13_pointwise/Relu6"). */
-const shortName = (name: string) => name.split('/').slice(-2).join('/');
+/** Long GraphModel node names: the part that names the layer ("…/Conv2d_13_pointwise/Relu6" → "Conv2d_13_pointwise"; the op is shown below). */
+function shortName(name: string, op: string): string {
+  const parts = name.split('/');
+  return parts.length > 1 && parts[parts.length - 1] === op ? parts[parts.length - 2] : parts[parts.length - 1];
+}
 
 /** The display photo scaled down once per image, as the thumbnails' background. */
 function usePhotoBitmap(photo: ImageData | null): ImageBitmap | null {
@@ -106,7 +109,7 @@ export function LayerPicker() {
                     onChange={() => setSettings({ layer: l.name === info?.defaultLayer ? null : l.name })}
                   />
                   <Thumbnail thumb={t} bitmap={bitmap} aspect={aspect} colormap={colormap} label={`Grad-CAM thumbnail at ${l.name}`} />
-                  <span className="layer-name">{shortName(l.name)}</span>
+                  <span className="layer-name">{shortName(l.name, l.className)}</span>
                   <span className="layer-shape">{desc}</span>
                 </label>
               );
