@@ -12,7 +12,7 @@ const COLORS = ['#56b4e9', '#e69f00', '#009e73', '#f0e442', '#cc79a7', '#d55e00'
 
 const W = 320;
 const H = 190;
-const PAD = { left: 36, right: 10, top: 10, bottom: 30 };
+const PAD = { left: 44, right: 16, top: 10, bottom: 30 };
 
 function points(scores: Float32Array, yMax: number): string {
   const n = scores.length;
@@ -49,7 +49,7 @@ function Chart({ mode, curves, yMax }: { mode: 'deletion' | 'insertion'; curves:
         <text x={PAD.left + iw / 2} y={H - 3} textAnchor="middle" className="axis-label">
           {mode === 'deletion' ? 'pixels removed' : 'pixels restored'}
         </text>
-        <text x={10} y={PAD.top + ih / 2} textAnchor="middle" className="axis-label" transform={`rotate(-90 10 ${PAD.top + ih / 2})`}>
+        <text x={8} y={PAD.top + ih / 2} textAnchor="middle" className="axis-label" transform={`rotate(-90 8 ${PAD.top + ih / 2})`}>
           p_c
         </text>
         {curves.map((c, i) => (
