@@ -1,5 +1,6 @@
 /** Keeps one broken panel from blanking the page: it shows a one-line message instead. */
 import { Component, type ReactNode } from 'react';
+import { PanelFault } from './PanelFault';
 
 interface Props {
   name: string;
@@ -27,6 +28,11 @@ export class ErrorBoundary extends Component<Props, State> {
         </div>
       );
     }
-    return this.props.children;
+    return (
+      <>
+        <PanelFault name={this.props.name} />
+        {this.props.children}
+      </>
+    );
   }
 }
