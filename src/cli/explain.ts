@@ -9,7 +9,8 @@ import { resizeBilinear } from '../engine/maps';
 import { GRADIENT_METHODS, type GradientMethodId } from '../engine/methods/gradient';
 import { REGION_METHODS } from '../engine/methods/registry';
 import type { RegionMethodId, ScoreCamVariant } from '../engine/methods/region';
-import { overlayRgba, type ColormapId } from '../engine/render';
+import { overlayRgba } from '../engine/render';
+import { COLORMAP_IDS, type ColormapId } from '../engine/colormaps';
 import { ExplanationSession } from '../engine/session';
 import type { FusionParams } from '../engine/fusion';
 import { readImageFile } from '../node/files';
@@ -77,6 +78,7 @@ export async function runExplain(argv: string[]): Promise<number> {
     const batchSize = numberArg(a.batch, 'batch', 32, (v) => Number.isInteger(v) && v >= 1, 'a whole number ≥ 1');
     const opacity = numberArg(a.opacity, 'opacity', 0.5, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
     const colormap = (a.colormap ?? 'turbo') as ColormapId;
+    if (!COLORMAP_IDS.includes(colormap)) throw new UsageError(`--colormap must be one of ${COLORMAP_IDS.join(', ')}`);
     const resize = (a.resize ?? 'bilinear') as ResizeMethod;
     if (resize !== 'bilinear' && resize !== 'pillow') throw new UsageError(`--resize must be bilinear (TF.js resizeBilinear, the app's) or pillow (torchvision/PIL), got "${a.resize}"`);
     const classArg = a.class === undefined ? undefined : numberArg(a.class, 'class', 0, (v) => Number.isInteger(v) && v >= 0, 'a class index (a whole number ≥ 0)');

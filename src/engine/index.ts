@@ -19,6 +19,7 @@ export { REGION_METHODS } from './methods/registry';
 export { registerWasmFallbackKernels } from './wasmKernels';
 export * from './model/registry';
 export * from './render';
+export * from './colormaps';
 export { registerConvGradKernels } from './convGradKernels';
 export { groupCam, channelGroups } from './methods/groupCam';
 export { ablationCam } from './methods/ablationCam';
