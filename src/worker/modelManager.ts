@@ -107,26 +107,35 @@ export async function loadRegistryModel(modelId: string, localBase: string | und
     guess: null,
     fromCache: got.fromCache,
   };
-  return build(src);
+  return buildOrForget(src, url, got.fromCache);
+}
+
+/** Builds a downloaded model; a cached copy that does not build is deleted, so the next try downloads afresh. */
+async function buildOrForget(src: Source, url: string, fromCache: boolean): Promise<LoadedModel> {
+  try {
+    return await build(src);
+  } catch (e) {
+    if (fromCache) await (await modelCache())?.delete(url).catch(() => undefined);
+    throw e;
+  }
 }
 
 export async function loadModelFromUrl(url: string, onProgress: (p: FetchProgress) => void): Promise<LoadedModel> {
   const got = await fetchModelFiles(url, { cache: await modelCache(), onProgress, allowGraphModel: true });
   const name = folderName(new URL(got.url).pathname) || 'Model from URL';
-  return firstBuild(memoryFiles(got.json, got.files), name, 'url', got.fromCache);
+  return buildOrForget(firstSource(memoryFiles(got.json, got.files), name, 'url', got.fromCache, { json: got.json }), got.url, got.fromCache);
 }
 
 export async function loadModelFromFiles(entries: ModelFileEntry[]): Promise<LoadedModel> {
   const files: ModelFile[] = entries.map((e) => ({ name: e.path, arrayBuffer: () => e.file.arrayBuffer() }));
   const found = await findModelJson(files);
   const name = (found && (folderName(found.file.name) || topologyName(found.json))) || 'Custom model';
-  return firstBuild(files, name, 'files', false);
+  return build(firstSource(files, name, 'files', false, found));
 }
 
-async function firstBuild(files: ModelFile[], name: string, source: 'files' | 'url', fromCache: boolean): Promise<LoadedModel> {
-  const found = await findModelJson(files);
+function firstSource(files: ModelFile[], name: string, source: 'files' | 'url', fromCache: boolean, found: { json: unknown } | undefined): Source {
   const graph = !!found && isGraphModelJson(found.json);
-  const src: Source = {
+  return {
     modelId: `custom:${name}`,
     source,
     kind: graph ? 'graph' : 'layers',
@@ -137,7 +146,6 @@ async function firstBuild(files: ModelFile[], name: string, source: 'files' | 'u
     guess: null,
     fromCache,
   };
-  return build(src);
 }
 
 /** Builds (or rebuilds, e.g. on another backend) the model a source describes. */

@@ -143,6 +143,8 @@ export function CustomModelDrop() {
         onDragEnter={(e) => {
           stop(e);
           setOver(true);
+          // the page-wide "drop the image" overlay would say the wrong thing here
+          useAppStore.getState().setUi({ dragOver: false });
         }}
         onDragOver={(e) => {
           stop(e);
