@@ -76,6 +76,15 @@ export function LayerPicker() {
   const current = chosen ?? inUse ?? info?.defaultLayer ?? '';
   const aspect = photo ? photo.width / photo.height : info ? info.inputSize[1] / info.inputSize[0] : 1;
   const done = layers.filter((l) => thumbs.byLayer[l.name]).length;
+  const listRef = useRef<HTMLDivElement>(null);
+  // keep the chosen layer in view inside the list (the default is usually the last one), without scrolling the page
+  useEffect(() => {
+    const list = listRef.current;
+    const tile = list?.querySelector<HTMLElement>('.layer-option.checked');
+    if (!list || !tile) return;
+    const top = tile.offsetTop - list.offsetTop;
+    if (top < list.scrollTop || top + tile.offsetHeight > list.scrollTop + list.clientHeight) list.scrollTop = Math.max(0, top - (list.clientHeight - tile.offsetHeight) / 2);
+  }, [current, layers.length]);
   const firstError = layers.map((l) => thumbs.byLayer[l.name]?.error).find((e) => e);
   return (
     <section className="card">
@@ -94,7 +103,7 @@ export function LayerPicker() {
               'Load an image to see them.'
             ) : null}
           </p>
-          <div className="layer-list" role="radiogroup" aria-labelledby={headingId}>
+          <div className="layer-list" role="radiogroup" aria-labelledby={headingId} ref={listRef}>
             {layers.map((l) => {
               const t = thumbs.byLayer[l.name];
               const desc = `${l.className} · ${l.shape[0]}×${l.shape[1]}×${l.shape[2]}`;
@@ -110,7 +119,9 @@ export function LayerPicker() {
                   />
                   <Thumbnail thumb={t} bitmap={bitmap} aspect={aspect} colormap={colormap} label={`Grad-CAM thumbnail at ${l.name}`} />
                   <span className="layer-name">{shortName(l.name, l.className)}</span>
-                  <span className="layer-shape">{desc}</span>
+                  <span className="layer-shape">
+                    {l.className.replace('BatchNormalization', 'BatchNorm').replace('DepthwiseConv2D', 'DWConv2D')} · {l.shape[0]}×{l.shape[1]}×{l.shape[2]}
+                  </span>
                 </label>
               );
             })}
