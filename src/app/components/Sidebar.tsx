@@ -7,7 +7,6 @@ import { exportAll } from '../export';
 import { shortLabel, useTargetClass } from '../derived';
 import { ColorBar } from './ColorBar';
 import { ClassRangeNotice } from './ClassRangeNotice';
-import { ClassRangeNotice } from './ClassRangeNotice';
 import { MethodControls } from './MethodControls';
 import { LayerPicker } from './LayerPicker';
 import { CustomModelDrop } from './CustomModelDrop';
@@ -130,7 +129,6 @@ function Predictions() {
   const target = useTargetClass();
   return (
     <Section title="Top-5 classes">
-      <ClassRangeNotice />
       <ClassRangeNotice />
       {sessionError && (
         <p className="error" role="alert">
