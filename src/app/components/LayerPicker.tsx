@@ -68,7 +68,11 @@ export function LayerPicker() {
   const chosen = useAppStore((s) => s.settings.layer);
   const inUse = useAppStore((s) => s.results.layer);
   const setSettings = useAppStore((s) => s.setSettings);
-  const thumbs = useAppStore((s) => s.modelSource.thumbs);
+  const allThumbs = useAppStore((s) => s.modelSource.thumbs);
+  const gen = useAppStore((s) => s.input.gen);
+  const modelId = useAppStore((s) => s.model.info?.modelId);
+  // thumbnails of a previous image or model are never drawn over the current photo
+  const thumbs = allThumbs.key?.startsWith(`${gen}|${modelId}|`) ? allThumbs : { ...allThumbs, key: null, byLayer: {} };
   const photo = useAppStore((s) => s.input.photo);
   const colormap = useAppStore((s) => s.settings.colormap);
   const bitmap = usePhotoBitmap(photo);
