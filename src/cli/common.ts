@@ -6,6 +6,7 @@ import { CamError } from '../engine/errors';
 import { CamModel } from '../engine/model/camModel';
 import { preprocessingById, type ModelDescriptor, type Preprocessing } from '../engine/model/descriptor';
 import { registryEntryForPath } from '../engine/model/registry';
+import { parseLabels } from '../engine/model/custom';
 import { initNodeBackend, type NodeBackend } from '../node/backend';
 import { loadLayersModelFromPathOrUrl } from '../node/files';
 
@@ -56,32 +57,6 @@ async function readLabels(source: string): Promise<string[]> {
     });
   }
   return parseLabels(text, source);
-}
-
-/** A JSON array of names, a JSON object {index: name}, or one name per line. */
-export function parseLabels(text: string, source = 'labels'): string[] {
-  const trimmed = text.trim();
-  if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
-    let j: unknown;
-    try {
-      j = JSON.parse(trimmed);
-    } catch {
-      throw new CamError(`${source} is not valid JSON`, 'bad-labels');
-    }
-    if (Array.isArray(j)) return j.map((x) => String(x));
-    if (j && typeof j === 'object') {
-      const entries = Object.entries(j as Record<string, unknown>);
-      const out: string[] = [];
-      for (const [k, v] of entries) {
-        const i = Number(k);
-        if (!Number.isInteger(i) || i < 0) throw new CamError(`${source}: key "${k}" is not a class index`, 'bad-labels');
-        out[i] = String(Array.isArray(v) ? v[v.length - 1] : v);
-      }
-      return Array.from(out, (x, i) => x ?? `class ${i}`);
-    }
-    throw new CamError(`${source} is neither a list of names nor an index → name map`, 'bad-labels');
-  }
-  return trimmed.split(/\r?\n/).map((l) => l.trim());
 }
 
 export interface ModelArgs {

@@ -139,8 +139,8 @@ export function resizeRgbPillow(img: RgbImage, outW: number, outH: number): Uint
   return out;
 }
 
-/** RGB bytes (H×W×3) → the model's input space, float32 H×W×3. */
-export function preprocessRgb(rgb: Uint8Array, pre: Preprocessing): Float32Array {
+/** RGB values 0…255 (bytes or floats, H×W×3) → the model's input space, float32 H×W×3. */
+export function preprocessRgb(rgb: ArrayLike<number>, pre: Preprocessing): Float32Array {
   const out = new Float32Array(rgb.length);
   for (let i = 0; i < rgb.length; i += 3) {
     out[i] = rgb[i] * pre.scale[0] + pre.offset[0];
@@ -193,17 +193,6 @@ export function resizeRgbBilinearTf(img: RgbImage, outW: number, outH: number): 
   return out;
 }
 
-/** Float RGB (H×W×3, 0…255) → the model's input space. */
-export function preprocessRgbFloat(rgb: Float32Array, pre: Preprocessing): Float32Array {
-  const out = new Float32Array(rgb.length);
-  for (let i = 0; i < rgb.length; i += 3) {
-    out[i] = rgb[i] * pre.scale[0] + pre.offset[0];
-    out[i + 1] = rgb[i + 1] * pre.scale[1] + pre.offset[1];
-    out[i + 2] = rgb[i + 2] * pre.scale[2] + pre.offset[2];
-  }
-  return out;
-}
-
 /**
  * Decoded image → model input: resize (see the top of this file), then preprocess. `rgb` is the
  * resized image as 8-bit RGB for display.
@@ -222,5 +211,5 @@ export function toModelInput(
   const f = resizeRgbBilinearTf(img, W, H);
   const rgb = new Uint8Array(f.length);
   for (let i = 0; i < f.length; i++) rgb[i] = Math.min(255, Math.max(0, Math.round(f[i])));
-  return { rgb, input: preprocessRgbFloat(f, pre) };
+  return { rgb, input: preprocessRgb(f, pre) };
 }
