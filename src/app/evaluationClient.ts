@@ -4,6 +4,7 @@
  * they were computed for; a new image cancels metrics still running for the old one.
  */
 import { useAppStore } from './store';
+import { csvLine, summarizeByMethod, type SummaryRow } from '../engine/metrics/summary';
 import { send, targetClass } from './engineClient';
 import { EVALUATION_CONTROL, type BatchRow, type BatchSettings, type EvaluationKind, type EvaluationReply } from '../worker/evaluationProtocol';
 
@@ -136,44 +137,14 @@ export function onEvaluationReply(msg: EvaluationReply): void {
   }
 }
 
-export interface SummaryRow {
-  method: string;
-  model: string;
-  images: number;
-  averageDrop: number;
-  increase: number;
-  deletion: number;
-  insertion: number;
-}
-
-const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN);
-
 /** Per-method means, as the CLI's summary (the authors' table layout). */
 export function summarizeRows(rows: BatchRow[], methods: string[]): SummaryRow[] {
-  return methods
-    .map((m) => {
-      const r = rows.filter((x) => x.method === m);
-      return {
-        method: m,
-        model: r[0]?.model ?? '',
-        images: r.length,
-        averageDrop: mean(r.map((x) => x.averageDrop)),
-        increase: mean(r.map((x) => x.increase)),
-        deletion: mean(r.map((x) => x.deletionAuc)),
-        insertion: mean(r.map((x) => x.insertionAuc)),
-      };
-    })
-    .filter((s) => s.images > 0);
+  return summarizeByMethod(rows, methods);
 }
 
 const CSV_COLUMNS: (keyof BatchRow)[] = ['image', 'method', 'model', 'layer', 'classIndex', 'className', 'probability', 'maskedProbability', 'averageDrop', 'increase', 'deletionAuc', 'insertionAuc', 'mapMs', 'metricsMs'];
 
-function csvCell(v: unknown): string {
-  const s = typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(8)) : String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 /** One row per image × method, the CLI's column names. */
 export function rowsToCsv(rows: BatchRow[]): string {
-  return [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((k) => csvCell(r[k])).join(','))].join('\n') + '\n';
+  return [CSV_COLUMNS.join(','), ...rows.map((r) => csvLine(r, CSV_COLUMNS))].join('\n') + '\n';
 }

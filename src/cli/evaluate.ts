@@ -15,7 +15,8 @@ import { REGION_METHODS } from '../engine/methods/registry';
 import type { RegionMethodId, ScoreCamVariant } from '../engine/methods/region';
 import { ExplanationSession } from '../engine/session';
 import type { FusionParams } from '../engine/fusion';
-import { FaithfulnessEvaluator, mean } from '../engine/metrics/faithfulness';
+import { FaithfulnessEvaluator } from '../engine/metrics/faithfulness';
+import { csvLine, summarizeByMethod, type SummaryRow } from '../engine/metrics/summary';
 import { boxesToInput, energyPointingGame, pointingGame, type Box } from '../engine/metrics/localization';
 import { readImageFile } from '../node/files';
 import { initBackend, listArg, listImages, loadCamModel, numberArg, parseCli, reportError, stemOf, UsageError } from './common';
@@ -143,45 +144,8 @@ const CSV_COLUMNS: (keyof ResultRow)[] = [
   'maskedProbability', 'averageDrop', 'increase', 'deletionAuc', 'insertionAuc', 'pointing', 'energyPointing', 'mapMs', 'metricsMs',
 ];
 
-function csvCell(v: unknown): string {
-  const s = typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(8)) : String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-export interface SummaryRow {
-  method: string;
-  model: string;
-  images: number;
-  averageDrop: number;
-  increase: number;
-  deletion: number;
-  insertion: number;
-  pointing?: number;
-  energyPointing?: number;
-}
-
-export function summarize(rows: ResultRow[], methods: string[]): SummaryRow[] {
-  return methods
-    .map((m) => {
-      const r = rows.filter((x) => x.method === m);
-      const withBoxes = r.filter((x) => x.pointing !== '');
-      const s: SummaryRow = {
-        method: m,
-        model: r[0]?.model ?? '',
-        images: r.length,
-        averageDrop: mean(r.map((x) => x.averageDrop)),
-        increase: mean(r.map((x) => x.increase)),
-        deletion: mean(r.map((x) => x.deletionAuc)),
-        insertion: mean(r.map((x) => x.insertionAuc)),
-      };
-      if (withBoxes.length > 0) {
-        s.pointing = mean(withBoxes.map((x) => x.pointing as number));
-        s.energyPointing = mean(withBoxes.map((x) => x.energyPointing as number));
-      }
-      return s;
-    })
-    .filter((s) => s.images > 0);
-}
+/** Per-method means (shared with the app's batch evaluation). */
+export const summarize: (rows: ResultRow[], methods: string[]) => SummaryRow[] = summarizeByMethod;
 
 const METHOD_LABELS: Record<string, string> = {
   ...Object.fromEntries(Object.values(GRADIENT_METHODS).map((m) => [m.id, m.label])),
@@ -307,7 +271,7 @@ export async function runEvaluate(argv: string[]): Promise<number> {
         process.stderr.write(`resuming: ${done.size} image(s) already done in ${outJson}\n`);
       }
     }
-    await fs.writeFile(outCsv, CSV_COLUMNS.join(',') + '\n' + rows.map((r) => CSV_COLUMNS.map((k) => csvCell(r[k])).join(',') + '\n').join(''));
+    await fs.writeFile(outCsv, CSV_COLUMNS.join(',') + '\n' + rows.map((r) => csvLine(r, CSV_COLUMNS) + '\n').join(''));
     const bar = progressBar(files.length);
     const settings = { model: modelId, modelUrl: camModel.descriptor.url, layer, backend, resize, methods, variant, scoreCamVariant: scoreVariant, gradientMethod, regionMethod, theta, tau, step, batchSize, classSource, labels: labelsFile ?? null, limit: Number.isFinite(limit) ? limit : null, seed: seed ?? null };
     const writeJson = () =>
@@ -371,7 +335,7 @@ export async function runEvaluate(argv: string[]): Promise<number> {
           curves.push({ image: name, method: m, deletion: Array.from(r.deletion.scores), insertion: Array.from(r.insertion.scores) });
         }
         rows.push(...imageRows);
-        await fs.appendFile(outCsv, imageRows.map((r) => CSV_COLUMNS.map((k) => csvCell(r[k])).join(',') + '\n').join(''));
+        await fs.appendFile(outCsv, imageRows.map((r) => csvLine(r, CSV_COLUMNS) + '\n').join(''));
         const secs = (performance.now() - tImage) / 1000;
         bar.line(`[${i + 1}/${files.length}] ${stem}: class ${c} ${camModel.label(c)} · ${imageRows.map((r) => `${r.method} del ${r.deletionAuc.toFixed(3)} ins ${r.insertionAuc.toFixed(3)}`).join(' · ')} · ${secs.toFixed(1)} s`);
       } catch (e) {

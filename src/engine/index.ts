@@ -27,3 +27,4 @@ export { unionCam } from './methods/unionCam';
 export * from './metrics/blur';
 export * from './metrics/faithfulness';
 export * from './metrics/localization';
+export * from './metrics/summary';
