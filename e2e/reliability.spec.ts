@@ -3,7 +3,7 @@
  * odd but valid images work; maps that carry no evidence say why and never draw NaN.
  */
 import { test, expect, type Page } from '@playwright/test';
-import { canvasPixels, chooseFile, dropFile, figure, heatmap, meanAbsDiff, openApp, photo, waitForFusion, watchConsole } from './helpers';
+import { canvasPixels, chooseFile, dropFile, figure, forwardPasses, heatmap, meanAbsDiff, openApp, photo, snap, waitForFusion, watchConsole } from './helpers';
 import { HOSTILE_SVG, cmykJpeg, corrupted, png16, pngImage, truncated } from './badImages';
 import fs from 'node:fs';
 
@@ -270,4 +270,51 @@ test('one broken panel shows its own message; the rest of the page keeps working
   await top5(page).nth(1).click();
   await expect(top5(page).nth(1)).toHaveAttribute('aria-pressed', 'true');
   expect(errors).toEqual([]);
+});
+
+test('a lost WebGL context is detected and said; WebGL is re-created, a second loss mid-run falls back to wasm; the maps come back the same', async ({ page }, testInfo) => {
+  test.setTimeout(300_000);
+  const consoleWatch = watchConsole(page);
+  // 32 channels: a full run on SwiftShader in seconds
+  await openApp(page, 'model=mobilenet_v1_0.25_224&backend=webgl&layer=conv_pw_2_relu&opacity=1');
+  const badge = page.getByTestId('backend-in-use');
+  await expect(badge).toHaveText(/webgl/);
+  await chooseFile(page, photo('dog.jpg'));
+  await waitForFusion(page, 110_000);
+  const before = await Promise.all(['Grad-CAM', 'Score-CAM', 'Fusion-CAM'].map((p) => canvasPixels(page, p)));
+  const passes = await forwardPasses(page);
+  const loseContext = () => page.evaluate(() => (window as unknown as { __fusionCam: { loseWebglContext(): void } }).__fusionCam.loseWebglContext());
+
+  // 1. lost while idle: WebGL is re-created, the user is told, everything is recomputed
+  await loseContext();
+  const alert = page.locator('.backend-alert');
+  await expect(alert).toHaveAttribute('role', 'alert');
+  await expect(alert).toContainText(/WebGL \(GPU\) context was lost/);
+  await expect(alert).toContainText(/re-created; the maps were recomputed/, { timeout: 60_000 });
+  await expect(badge).toHaveText(/webgl/);
+  // the maps are recomputed (a new Score-CAM run: ≥ 32 more forward passes), not kept from the dead context
+  await expect.poll(() => forwardPasses(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(passes + 32);
+  await waitForFusion(page, 110_000);
+  const afterRestart = await Promise.all(['Grad-CAM', 'Score-CAM', 'Fusion-CAM'].map((p) => canvasPixels(page, p)));
+  for (let i = 0; i < 3; i++) expect(meanAbsDiff(before[i], afterRestart[i])).toBeLessThan(1);
+  await snap(page, testInfo, 'after WebGL restart');
+
+  // 2. lost again while Score-CAM runs (work waiting on the dead context's fences): fall back to wasm
+  await page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button').nth(1).click();
+  await expect(figure(page, 'Score-CAM').getByRole('progressbar')).toBeVisible({ timeout: 30_000 });
+  await loseContext();
+  await expect(alert).toContainText(/now runs on WebAssembly and the maps were recomputed/, { timeout: 60_000 });
+  await expect(badge).toHaveText(/wasm/);
+  // back on the first class: the same maps as WebGL made (float32 on both backends)
+  await page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button').first().click();
+  await waitForFusion(page, 110_000);
+  await expect.poll(async () => meanAbsDiff(before[2], await canvasPixels(page, 'Fusion-CAM')), { timeout: 30_000 }).toBeLessThan(1);
+  const afterFallback = await Promise.all(['Grad-CAM', 'Score-CAM'].map((p) => canvasPixels(page, p)));
+  for (let i = 0; i < 2; i++) expect(meanAbsDiff(before[i], afterFallback[i])).toBeLessThan(1);
+  await expect(page.locator('body')).not.toContainText(/NaN|Infinity/);
+  await page.getByRole('button', { name: 'Dismiss' }).click();
+  await expect(alert).toHaveCount(0);
+  await snap(page, testInfo, 'after fallback to wasm');
+  // Chromium itself logs the forced loss; anything else is a failure
+  expect(consoleWatch.errors.filter((e) => !/CONTEXT_LOST|context lost|WebGL/i.test(e))).toEqual([]);
 });

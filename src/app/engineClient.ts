@@ -8,7 +8,7 @@ import { useAppStore } from './store';
 import { EMPTY_RESULTS } from './store/results';
 import type { Settings } from './store/settings';
 import { queryFromSettings } from './urlState';
-import { onEvaluationReply } from './evaluationClient';
+import { onEngineRestart, onEvaluationReply } from './evaluationClient';
 import { isEvaluationReply } from '../worker/evaluationProtocol';
 import { CONTROL, type BackendChoice, type WorkerReply, type WorkerRequest } from '../worker/protocol';
 import type { ContributionWeights } from '../engine/fusion';
@@ -185,6 +185,17 @@ function onReply(msg: WorkerReply): void {
       if (stale) requestCombine();
       return;
     }
+    case 'backendLost':
+      // the worker restarts its backend and rebuilds the model; modelLoaded then recomputes everything
+      combineInFlight = false;
+      cancelRegionJobs();
+      s.setUi({ backendAlert: msg.message });
+      s.setModel({ status: 'loading', loaded: 0, total: 0 });
+      onEngineRestart('The WebGL context was lost while this ran; run it again.');
+      return;
+    case 'backendRecovered':
+      s.setUi({ backendAlert: msg.message });
+      return;
     case 'combineSkipped':
       combineInFlight = false;
       return;
@@ -283,6 +294,8 @@ export interface TestHooks {
   readonly numTensors: number | null;
   readonly backend: string | null;
   readonly crossOriginIsolated: boolean;
+  /** Forces a WebGL context loss in the engine (WEBGL_lose_context), as a GPU reset would. */
+  loseWebglContext(): void;
 }
 
 /** Starts the worker and wires the store to it (once). */
@@ -332,6 +345,9 @@ export function startEngine(): void {
     },
     get crossOriginIsolated() {
       return globalThis.crossOriginIsolated === true;
+    },
+    loseWebglContext() {
+      send({ type: 'loseWebglContext' });
     },
   };
   // read-only hooks for tests and the curious (forward-pass counter: τ must not move it)

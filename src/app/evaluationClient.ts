@@ -63,6 +63,14 @@ export function cancelMetrics(): void {
   }
 }
 
+/** The engine restarted (lost WebGL context): work it had in hand will never answer. */
+export function onEngineRestart(message: string): void {
+  for (const [panel, p] of Object.entries(get().evaluation.panels)) {
+    if (p.status === 'running' || p.status === 'queued') get().setPanelMetrics(panel, { status: 'error', error: message });
+  }
+  if (get().evaluation.batch.status === 'running') get().setBatch({ status: 'error', error: message, phase: null });
+}
+
 export function startBatch(files: File[], methods: string[]): void {
   const { settings, results, model } = get();
   if (files.length === 0 || methods.length === 0) return;

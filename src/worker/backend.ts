@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-webgl';
+import { MathBackendWebGL } from '@tensorflow/tfjs-backend-webgl';
 import { setWasmPaths, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
@@ -92,4 +92,62 @@ export async function selectBackend(choice: BackendChoice, wasmBuild: WasmBuild 
     }
   }
   throw new Error('No TensorFlow.js backend could start in this browser');
+}
+
+/** tfjs's webgl backend internals this file needs (not in its public types). */
+interface WebglInternals {
+  gpgpu?: { gl?: WebGLRenderingContext | WebGL2RenderingContext; itemsToPoll?: unknown[] };
+}
+
+function webglInternals(): WebglInternals | null {
+  try {
+    return (tf.findBackend('webgl') as unknown as WebglInternals | null) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The WebGL context tfjs computes on, when webgl is the backend in use. */
+export function webglContext(): WebGLRenderingContext | WebGL2RenderingContext | null {
+  if (tf.getBackend() !== 'webgl') return null;
+  return webglInternals()?.gpgpu?.gl ?? null;
+}
+
+/** True when the backend in use is webgl and its context is gone (GPU reset, driver, or a forced loss). */
+export function isWebglContextLost(): boolean {
+  const gl = webglContext();
+  return gl !== null && gl.isContextLost();
+}
+
+/** Calls `onLost` once when the current webgl context is lost; returns a function that stops watching. */
+export function watchWebglContext(onLost: () => void): () => void {
+  const canvas = webglContext()?.canvas as (OffscreenCanvas | HTMLCanvasElement) | undefined;
+  if (!canvas) return () => undefined;
+  const listener = () => onLost();
+  canvas.addEventListener('webglcontextlost', listener);
+  return () => canvas.removeEventListener('webglcontextlost', listener);
+}
+
+/** Forces a context loss through WEBGL_lose_context (the diagnostics hook; what a GPU reset does). */
+export function loseWebglContext(): boolean {
+  const ext = webglContext()?.getExtension('WEBGL_lose_context');
+  if (!ext) return false;
+  ext.loseContext();
+  return true;
+}
+
+/**
+ * Throws away a webgl backend whose context was lost, so the next setBackend('webgl') builds a
+ * fresh one on a new context. Work waiting on the old context's fences would poll forever (a
+ * lost context never signals them); the poll list is emptied so that loop stops.
+ */
+export function discardWebglBackend(): void {
+  const gpgpu = webglInternals()?.gpgpu;
+  if (gpgpu?.itemsToPoll) gpgpu.itemsToPoll.length = 0;
+  try {
+    tf.removeBackend('webgl');
+  } catch {
+    // disposing GL objects of a lost context may fail; they are gone with it anyway
+  }
+  tf.registerBackend('webgl', () => new MathBackendWebGL(), 2);
 }

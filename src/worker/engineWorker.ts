@@ -11,7 +11,7 @@ import type { FetchProgress } from '../engine/model/fetchModel';
 import { ExplanationSession } from '../engine/session';
 import { toModelInput, type RgbImage } from '../engine/image';
 import { isAbortError } from '../engine/errors';
-import { selectBackend, type BackendState, type WasmBuild } from './backend';
+import { discardWebglBackend, isWebglContextLost, loseWebglContext, selectBackend, watchWebglContext, type BackendState, type WasmBuild } from './backend';
 import { build, choosePreprocessing, detailsOf, infoOf, loadModelFromFiles, loadModelFromUrl, loadRegistryModel, type LoadedModel } from './modelManager';
 import { startLayerThumbnails, type ThumbContext } from './layerThumbJob';
 import { decodeImage } from './decodeImage';
@@ -24,7 +24,15 @@ interface WorkerScope {
 }
 const scope = self as unknown as WorkerScope;
 
+/** Replies that do not carry computed numbers: they may go out while a lost WebGL context is replaced. */
+const SAFE_WHILE_RECOVERING = new Set<WorkerReply['type']>(['backend', 'backendLost', 'backendRecovered', 'modelDetails', 'modelLoaded', 'modelError', 'imageDecoded', 'customModelProgress', 'customModelError', 'modelProgress']);
+
 function post(message: WorkerReply, transfer: Transferable[] = []): void {
+  if (!SAFE_WHILE_RECOVERING.has(message.type) && (recovering || isWebglContextLost())) {
+    // computed on a lost context: readbacks of a lost context are zeros, never a map
+    onContextLost();
+    return;
+  }
   scope.postMessage(message, transfer);
 }
 
@@ -71,12 +79,63 @@ function disposeModel(): void {
 }
 
 let wasmBuild: WasmBuild = 'auto';
+let stopWatchingContext: () => void = () => undefined;
 
 async function setBackend(choice: BackendChoice): Promise<void> {
   disposeModel();
+  stopWatchingContext();
   backendState = await selectBackend(choice, wasmBuild);
+  stopWatchingContext = watchWebglContext(onContextLost);
   post({ type: 'backend', ...backendState });
   if (loaded) adopt(await build(loaded.src));
+}
+
+// --- WebGL context loss -------------------------------------------------------------------
+let recovering = false;
+let lastLossAt = -Infinity;
+/** A second loss this soon after the first means WebGL is not dependable here: fall back to wasm. */
+const REPEATED_LOSS_MS = 120_000;
+
+/**
+ * The GPU context is gone (driver reset, GPU process crash, a forced WEBGL_lose_context). Every
+ * tensor on it is lost, and work waiting on it would wait forever. The queue is restarted on a
+ * fresh backend: WebGL re-created on a new context, or wasm after a repeated loss; the model is
+ * rebuilt from its files, and the page recomputes the maps when the model is back.
+ */
+function onContextLost(): void {
+  if (recovering) return;
+  recovering = true;
+  stopWatchingContext();
+  const repeated = performance.now() - lastLossAt < REPEATED_LOSS_MS;
+  lastLossAt = performance.now();
+  post({ type: 'backendLost', message: `The WebGL (GPU) context was lost; ${repeated ? 'it was lost twice in a row, so the engine switches to WebAssembly' : 'restarting WebGL'} and recomputing the maps…` });
+  restartQueue(async () => {
+    try {
+      try {
+        disposeModel(); // frees the bookkeeping; the textures went with the context
+      } catch {
+        camModel = null;
+      }
+      discardWebglBackend();
+      const next = await selectBackend(repeated ? 'wasm' : 'webgl', wasmBuild);
+      backendState = { ...next, note: [next.note, repeated ? 'WebGL lost its context twice; using WebAssembly.' : 'WebGL was restarted after a context loss.'].filter(Boolean).join(' ') };
+      stopWatchingContext = watchWebglContext(onContextLost);
+      recovering = false;
+      post({ type: 'backend', ...backendState });
+      post({
+        type: 'backendRecovered',
+        backend: backendState.backend,
+        message:
+          backendState.backend === 'webgl'
+            ? 'The WebGL (GPU) context was lost and has been re-created; the maps were recomputed.'
+            : `The WebGL (GPU) context was lost; the engine now runs on ${backendState.backend === 'wasm' ? 'WebAssembly' : backendState.backend} and the maps were recomputed.`,
+      });
+      if (loaded) adopt(await build(loaded.src));
+    } catch (e) {
+      recovering = false;
+      post({ type: 'modelError', modelId: loaded?.model.descriptor.id ?? '', message: `The WebGL context was lost and the engine could not restart: ${(e as Error).message}` });
+    }
+  });
 }
 
 /** Swaps in a completely built model; the previous one is freed only now, so a failed load loses nothing. */
@@ -119,7 +178,19 @@ function liveSession(gen: number): ExplanationSession {
   return session;
 }
 
+/** Requests that compute on the model: pointless on a lost context (the page recomputes after recovery). */
+const COMPUTE_REQUESTS = new Set<WorkerRequest['type']>(['session', 'gradcam', 'region', 'combine', 'metrics', 'batchEval', 'layerThumbs']);
+
 async function handle(req: WorkerRequest): Promise<void> {
+  if (req.type === 'loseWebglContext') {
+    if (!loseWebglContext()) post({ type: 'error', request: req.type, message: 'The engine is not running on WebGL, so there is no GPU context to lose.' });
+    return;
+  }
+  if (COMPUTE_REQUESTS.has(req.type) && isWebglContextLost()) {
+    onContextLost();
+    if (req.type === 'batchEval') post({ type: 'batchError', job: req.job, message: 'The WebGL context was lost before this evaluation started; run it again.' });
+    return;
+  }
   if ('gen' in req && req.type !== 'setImage' && req.gen < latestGen()) {
     // stale: the UI moved on
     if (req.type === 'combine') post({ type: 'combineSkipped', gen: req.gen });
@@ -285,11 +356,36 @@ async function runRegion(req: Extract<WorkerRequest, { type: 'region' }>): Promi
   }
 }
 
-let chain: Promise<void> = Promise.resolve();
+// --- the request queue: one task at a time, in arrival order ---------------------------------
+type Task = () => Promise<void>;
+const queue: Task[] = [];
+let pumping = false;
+/** Bumped when a lost context strands the running task: its pump stops taking work. */
+let queueEpoch = 0;
+
+async function pump(): Promise<void> {
+  pumping = true;
+  const epoch = queueEpoch;
+  while (queue.length > 0 && epoch === queueEpoch) await queue.shift()!();
+  if (epoch === queueEpoch) pumping = false;
+}
+
+function schedule(task: Task, first = false): void {
+  if (first) queue.unshift(task);
+  else queue.push(task);
+  if (!pumping) void pump();
+}
+
+/** Abandons the running task (it may wait forever on a lost context) and runs `task` before the rest. */
+function restartQueue(task: Task): void {
+  queueEpoch++;
+  pumping = false;
+  schedule(task, true);
+}
 
 /** Queues work behind every request already waiting (the layer picker runs one layer per step). */
 function enqueue(task: () => Promise<void>): void {
-  chain = chain.then(() =>
+  schedule(() =>
     task().catch((err: unknown) => {
       post({ type: 'error', request: 'layerThumbs', message: err instanceof Error ? err.message : String(err) });
     }),
@@ -304,7 +400,7 @@ scope.onmessage = (e: MessageEvent<WorkerRequest>) => {
   if (req.type === 'cancel') localCancelBelow = Math.max(localCancelBelow, req.job + 1);
   if (req.type === 'setImage') localLatestGen = Math.max(localLatestGen, req.gen);
   noteEvaluationMessage(req);
-  chain = chain.then(() =>
+  schedule(() =>
     handle(req).catch((err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
       post({ type: 'error', gen: 'gen' in req ? req.gen : undefined, request: req.type, message });

@@ -65,6 +65,8 @@ export type WorkerRequest =
   | { type: 'region'; gen: number; job: number; classIndex: number; variant: Variant; batchSize: number; method?: RegionMethodId }
   | { type: 'combine'; gen: number; classIndex: number; theta: number; variant: Variant; weights: ContributionWeights; gradientMethod?: GradientMethodId; regionMethod?: RegionMethodId }
   | { type: 'cancel'; job: number }
+  /** Diagnostics: forces a WebGL context loss (WEBGL_lose_context), as a GPU reset would. */
+  | { type: 'loseWebglContext' }
   | ModelRequest
   | EvaluationRequest;
 
@@ -82,5 +84,7 @@ export type WorkerReply =
   | { type: 'combined'; gen: number; stage: StageData; forwardPasses: number; numTensors: number }
   | { type: 'combineSkipped'; gen: number }
   | { type: 'error'; gen?: number; request: WorkerRequest['type']; message: string }
+  | { type: 'backendLost'; message: string }
+  | { type: 'backendRecovered'; backend: BackendName; message: string }
   | ModelReply
   | EvaluationReply;

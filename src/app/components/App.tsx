@@ -92,12 +92,27 @@ function Notice() {
   );
 }
 
+function BackendAlert() {
+  const alert = useAppStore((s) => s.ui.backendAlert);
+  const setUi = useAppStore((s) => s.setUi);
+  if (!alert) return null;
+  return (
+    <div className="backend-alert" role="alert">
+      <span>{alert}</span>
+      <button type="button" onClick={() => setUi({ backendAlert: null })}>
+        Dismiss
+      </button>
+    </div>
+  );
+}
+
 export function App() {
   useDropAndPaste();
   const dragOver = useAppStore((s) => s.ui.dragOver);
   return (
     <div className="app">
       <Header />
+      <BackendAlert />
       <main className="layout">
         <Sidebar />
         <div className="main-column">

@@ -6,6 +6,8 @@ export interface UiState {
   dragOver: boolean;
   /** A one-line notice (export done, backend switched…). */
   notice: string | null;
+  /** What happened to the compute backend (a lost WebGL context and the recovery); stays until dismissed. */
+  backendAlert: string | null;
 }
 
 export interface UiSlice {
@@ -14,6 +16,6 @@ export interface UiSlice {
 }
 
 export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => ({
-  ui: { dragOver: false, notice: null },
+  ui: { dragOver: false, notice: null, backendAlert: null },
   setUi: (patch) => set((s) => ({ ui: { ...s.ui, ...patch } })),
 });
