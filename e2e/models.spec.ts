@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SHARED, canvasPixels, chooseFile, figure, meanAbsDiff, openApp, photo, pixelSpread, snap, watchConsole } from './helpers';
+import { SHARED, canvasPixels, chooseFile, figure, heatmap, meanAbsDiff, openApp, photo, pixelSpread, snap, watchConsole } from './helpers';
 
 const XSS_LABEL = '<img src=x onerror=alert(1)>';
 let dir = '';
@@ -169,6 +169,34 @@ test('a truncated shard: one clear message and the previous model keeps working'
   await top5.nth(1).click();
   await expect.poll(async () => meanAbsDiff(grad0, await canvasPixels(page, 'Grad-CAM')), { timeout: 30_000 }).toBeGreaterThan(0.5);
   await snap(page, testInfo, 'truncated shard');
+  consoleWatch.assertClean();
+});
+
+test('a layer whose activations overflow to Infinity: every map says so, nothing is drawn or exported, another layer works', async ({ page }, testInfo) => {
+  const consoleWatch = watchConsole(page);
+  await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm&opacity=1');
+  await page.getByLabel('Model files').setInputFiles(files(path.join(dir, 'overflowing')));
+  await expect(page.getByTestId('model-name')).toHaveText('overflowing', { timeout: 30_000 });
+  await chooseFile(page, photo('dog.jpg'));
+  // the head clips the overflow, so predictions are finite and listed
+  await expect(page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button')).toHaveCount(3);
+  await page.locator('label.layer-option').filter({ has: page.getByRole('radio', { name: /^overflow_relu,/ }) }).click();
+  const said = /activations at layer overflow_relu contain \d+ NaN or infinite values \(of 4096\)/;
+  await expect(figure(page, 'Grad-CAM')).toContainText(said, { timeout: 30_000 });
+  await expect(figure(page, 'Score-CAM')).toContainText(said);
+  // nothing drawn over the photo: each panel shows the photo alone, and nothing to export
+  const photoPx = await figure(page, 'Input').getByRole('img').evaluate((c) => Array.from((c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 64, 64).data));
+  for (const panel of ['Grad-CAM', 'Score-CAM', 'Fusion-CAM']) {
+    const px = await heatmap(page, panel).evaluate((c) => Array.from((c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 64, 64).data));
+    expect(meanAbsDiff(Uint8Array.from(px), Uint8Array.from(photoPx)), panel).toBeLessThan(1);
+    await expect(figure(page, panel).getByRole('button', { name: 'Export PNG' })).toBeDisabled();
+  }
+  await expect(page.locator('body')).not.toContainText(/\bNaN\b(?! or infinite)/);
+  await snap(page, testInfo, 'overflowing layer');
+  // the clipped layer after it is finite: maps again
+  await page.locator('label.layer-option').filter({ has: page.getByRole('radio', { name: /^clip6,/ }) }).click();
+  await expect(figure(page, 'Grad-CAM')).not.toContainText(said, { timeout: 30_000 });
+  await expect(figure(page, 'Fusion-CAM').getByText(/β_g/)).toBeVisible({ timeout: 60_000 });
   consoleWatch.assertClean();
 });
 

@@ -31,6 +31,7 @@ export function valueRange(maps: ArrayLike<number>[]): [number, number] {
   for (const m of maps) {
     for (let i = 0; i < m.length; i++) {
       const v = m[i];
+      if (!Number.isFinite(v)) continue;
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
@@ -89,4 +90,26 @@ export function drawColorBar(ctx: CanvasRenderingContext2D | OffscreenCanvasRend
     }
   }
   ctx.putImageData(img, Math.round(x), Math.round(y));
+}
+
+const nonFiniteCache = new WeakMap<Float32Array, string | null>();
+
+/**
+ * NaN and ±Inf are never drawn as colours (they would pass for the low end of the colormap):
+ * a panel whose map holds any shows this message instead. null = every value is finite.
+ * Cached per map object (a slider step redraws the same maps).
+ */
+export function nonFiniteMessage(map: Float32Array): string | null {
+  if (nonFiniteCache.has(map)) return nonFiniteCache.get(map)!;
+  let nan = 0;
+  let inf = 0;
+  for (let i = 0; i < map.length; i++) {
+    const v = map[i];
+    if (Number.isNaN(v)) nan++;
+    else if (v === Infinity || v === -Infinity) inf++;
+  }
+  const parts = [nan > 0 ? `${nan} NaN` : '', inf > 0 ? `${inf} infinite` : ''].filter(Boolean);
+  const msg = parts.length === 0 ? null : `Not drawn: the map has ${parts.join(' and ')} value${nan + inf > 1 ? 's' : ''} (of ${map.length}); its numbers cannot be shown as colours.`;
+  nonFiniteCache.set(map, msg);
+  return msg;
 }

@@ -58,6 +58,7 @@ export class ExplanationSession {
   private readonly probCache = new Map<Float32Array, number>();
   private readonly stageCache = new Map<string, Promise<CombinedStage>>();
   private disposed = false;
+  private activationCheck: Promise<void> | null = null;
 
   private constructor(
     readonly model: ExplainableModel,
@@ -170,9 +171,27 @@ export class ExplanationSession {
     return hit;
   }
 
+  /**
+   * NaN or ±Inf in the layer's activations make every map at this layer meaningless, and some
+   * methods would hide them (Score-CAM's min–max masks turn Inf into NaN scores, then zeros).
+   * Checked once per session, before the first map.
+   */
+  private finiteActivations(): Promise<void> {
+    this.activationCheck ??= (async () => {
+      const a = await this.A.data();
+      let bad = 0;
+      for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) bad++;
+      if (bad > 0) {
+        throw new CamError(`The activations at layer ${this.layer} contain ${bad} NaN or infinite values (of ${a.length}), so no map at this layer means anything; choose another layer.`, 'non-finite');
+      }
+    })();
+    return this.activationCheck;
+  }
+
   private async computeGradientMap(c: number, method: GradientMethodId, variant: Variant): Promise<GradientMapResult> {
     const impl = GRADIENT_METHODS[method];
     if (!impl) throw new CamError(`Unknown gradient method "${method}"`);
+    await this.finiteActivations();
     const g = this.gradients(c);
     const sal = tf.tidy(() => {
       const [, h, w, K] = this.A.shape;
@@ -211,6 +230,7 @@ export class ExplanationSession {
     const cached = this.regionCache.get(key);
     if (cached) return cached;
     const run = (async () => {
+      await this.finiteActivations();
       const result = await impl.run(
         {
           x: this.x,
@@ -230,6 +250,8 @@ export class ExplanationSession {
         },
         variant,
       );
+      const badScores = result.scores ? result.scores.filter((v) => !Number.isFinite(v)).length : 0;
+      if (badScores > 0) throw new CamError(`${impl.label}: ${badScores} of ${result.scores.length} channel scores are NaN or infinite (the model's scores of masked inputs are not finite)`, 'non-finite');
       const stats = mapStats(result.map);
       if (stats.nonFinite > 0) throw new CamError(`${impl.label} produced NaN or infinite values`, 'non-finite');
       // the shared baseline pass is counted by baselineLogits()

@@ -4,7 +4,7 @@ import { useAppStore } from '../store';
 import { HeatmapCanvas } from './HeatmapCanvas';
 import { ErrorBoundary } from './ErrorBoundary';
 import { PANEL_TITLES, shortLabel, useFusion, usePanelMaps, useTargetClass, type PanelId } from '../derived';
-import { valueRange } from '../render';
+import { nonFiniteMessage, valueRange } from '../render';
 import { exportPanel } from '../export';
 import { cancelScoreCam, startRegion } from '../engineClient';
 import { panelTitle } from '../methodChoice';
@@ -138,7 +138,8 @@ export function Panels() {
       </ErrorBoundary>
       {ids.map((id) => {
         const title = panelTitle(id, settings, PANEL_TITLES[id]);
-        const map = maps[id];
+        const problem = maps[id] ? nonFiniteMessage(maps[id]) : null;
+        const map = problem ? null : maps[id];
         const range: [number, number] = settings.scale === 'shared' ? shared : map ? valueRange([map]) : [0, 1];
         const showProgress = running && (id === 'scorecam' || id === 'fusioncam');
         const ready = id === 'scorecam' ? region?.status === 'done' && map !== null : map !== null;
@@ -162,6 +163,11 @@ export function Panels() {
                 ) : (
                   <div className="placeholder">{hasImage ? '…' : 'Drop an image'}</div>
                 )}
+                {problem && (
+                  <p className="panel-alert" role="alert">
+                    {problem}
+                  </p>
+                )}
                 {showProgress && (
                   <div className="panel-overlay">
                     <Progress title={title} done={region!.done} total={region!.total} />
@@ -174,7 +180,9 @@ export function Panels() {
                 )}
               </div>
               <div className="panel-foot">
-                <span className="muted small panel-status">{st.text}</span>
+                <span className="muted small panel-status" title={st.text}>
+                  {st.text}
+                </span>
                 {id === 'scorecam' && region?.status === 'cancelled' && (
                   <button type="button" className="secondary" onClick={startRegion}>
                     Compute {title}
