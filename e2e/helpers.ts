@@ -93,7 +93,7 @@ export function pixelSpread(px: Uint8Array): number {
 }
 
 export async function waitForFusion(page: Page, timeout = 90_000): Promise<void> {
-  await expect(figure(page, 'Fusion-CAM').getByText(/β_g/)).toBeVisible({ timeout });
+  await expect(figure(page, 'Fusion-CAM').getByText(/^β_g /)).toBeVisible({ timeout });
 }
 
 export async function forwardPasses(page: Page): Promise<number> {

@@ -196,7 +196,7 @@ test('a layer whose activations overflow to Infinity: every map says so, nothing
   // the clipped layer after it is finite: maps again
   await page.locator('label.layer-option').filter({ has: page.getByRole('radio', { name: /^clip6,/ }) }).click();
   await expect(figure(page, 'Grad-CAM')).not.toContainText(said, { timeout: 30_000 });
-  await expect(figure(page, 'Fusion-CAM').getByText(/β_g/)).toBeVisible({ timeout: 60_000 });
+  await expect(figure(page, 'Fusion-CAM').getByText(/^β_g /)).toBeVisible({ timeout: 60_000 });
   consoleWatch.assertClean();
 });
 
