@@ -162,7 +162,7 @@ function onReply(msg: WorkerReply): void {
     case 'region': {
       const r = s.results.region;
       if (!isCurrent(msg.gen) || !r || r.job !== msg.job) return;
-      s.setResults({ region: { ...r, status: 'done', map: msg.map, done: r.total, ms: msg.ms }, forwardPasses: msg.forwardPasses, numTensors: msg.numTensors });
+      s.setResults({ region: { ...r, status: 'done', map: msg.map, done: r.total, ms: msg.ms, helperPasses: msg.helperPasses ?? 0 }, forwardPasses: msg.forwardPasses, numTensors: msg.numTensors });
       requestCombine();
       return;
     }

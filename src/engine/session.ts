@@ -10,7 +10,8 @@ import type { ModelSplit } from './model/camModel';
 import type { ExplainableModel } from './model/explainable';
 import { GRADIENT_METHODS, reluUpsample, type GradientMethodId } from './methods/gradient';
 import { REGION_METHODS } from './methods/registry';
-import { softmaxAt, type RegionMethodId, type RegionProgress, type RegionResult, type ScoreCamVariant } from './methods/region';
+import { softmaxAt, type RegionContext, type RegionMethodId, type RegionProgress, type RegionResult, type ScoreCamVariant } from './methods/region';
+import { scoreCamChannelScores } from './methods/scoreCam';
 import { combineStage, fuseStage, type CombinedStage, type FusionParams, type FusionResult, type Probe } from './fusion';
 import { isConstant, mapStats, normalizeMap, type Variant } from './maps';
 import { CamError } from './errors';
@@ -38,6 +39,8 @@ export interface RegionRunOptions {
   onProgress?(p: RegionProgress): void;
   /** Score channels in order of decreasing Grad-CAM weight (partial maps look right early). */
   orderByGradient?: boolean;
+  /** Score-CAM: scores of a batch of channels computed by another worker (see RegionContext). */
+  remoteScores?(channels: number[]): Promise<Float32Array>;
 }
 
 export interface FusionRunOptions extends RegionRunOptions {
@@ -231,25 +234,7 @@ export class ExplanationSession {
     if (cached) return cached;
     const run = (async () => {
       await this.finiteActivations();
-      const result = await impl.run(
-        {
-          x: this.x,
-          A: this.A,
-          classIndex: c,
-          inputSize: this.inputSize,
-          logits: (x) => this.model.logits(x),
-          head: (A) => this.split.head(A, this.extras),
-          baselineLogits: () => this.baselineLogits(),
-          imageLogits: this.logits,
-          gradients: async () => this.gradients(c),
-          batchSize: opts.batchSize ?? 32,
-          channelOrder: opts.orderByGradient ? this.gradientChannelOrder(c) : undefined,
-          signal: opts.signal,
-          onProgress: opts.onProgress,
-          regionMap: (m, v) => this.regionMap(c, { ...opts, method: m, variant: v }),
-        },
-        variant,
-      );
+      const result = await impl.run(this.regionContext(c, opts), variant);
       const badScores = result.scores ? result.scores.filter((v) => !Number.isFinite(v)).length : 0;
       if (badScores > 0) throw new CamError(`${impl.label}: ${badScores} of ${result.scores.length} channel scores are NaN or infinite (the model's scores of masked inputs are not finite)`, 'non-finite');
       const stats = mapStats(result.map);
@@ -261,6 +246,41 @@ export class ExplanationSession {
     this.regionCache.set(key, run);
     run.catch(() => this.regionCache.delete(key));
     return run;
+  }
+
+  private regionContext(c: number, opts: RegionRunOptions): RegionContext {
+    return {
+      x: this.x,
+      A: this.A,
+      classIndex: c,
+      inputSize: this.inputSize,
+      logits: (x) => this.model.logits(x),
+      head: (A) => this.split.head(A, this.extras),
+      baselineLogits: () => this.baselineLogits(),
+      imageLogits: this.logits,
+      gradients: async () => this.gradients(c),
+      batchSize: opts.batchSize ?? 32,
+      channelOrder: opts.orderByGradient ? this.gradientChannelOrder(c) : undefined,
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+      remoteScores: opts.remoteScores,
+      regionMap: (m, v) => this.regionMap(c, { ...opts, method: m, variant: v }),
+    };
+  }
+
+  /**
+   * Score-CAM scores of some channels only, for another worker's Score-CAM run on the same
+   * model, image and layer (the remote half of a two-core run). Not cached.
+   */
+  async scoreCamChannelScores(c: number, variant: ScoreCamVariant, channels: number[], batchSize = 32): Promise<Float32Array> {
+    this.checkClass(c);
+    this.assertLive();
+    await this.finiteActivations();
+    const K = this.A.shape[3];
+    for (const k of channels) if (!Number.isInteger(k) || k < 0 || k >= K) throw new CamError(`Channel ${k} is out of range: layer ${this.layer} has ${K} channels`);
+    const scores = await scoreCamChannelScores(this.regionContext(c, { batchSize }), variant, channels);
+    this.forwardPasses += channels.length;
+    return scores;
   }
 
   /** p_c(x ⊙ M), one batch-1 forward pass (cached per map object). */

@@ -17,6 +17,7 @@ import { startLayerThumbnails, type ThumbContext } from './layerThumbJob';
 import { decodeImage } from './decodeImage';
 import { handleEvaluation, noteEvaluationMessage, type EvaluationHost } from './evaluationJobs';
 import { CONTROL, type BackendChoice, type WorkerReply, type WorkerRequest } from './protocol';
+import { ScoreHelper } from './scoreHelper';
 
 interface WorkerScope {
   postMessage(message: WorkerReply, transfer?: Transferable[]): void;
@@ -47,7 +48,13 @@ let loaded: LoadedModel | null = null;
 let camModel: ExplainableModel | null = null;
 let image: { gen: number; rgba: RgbImage } | null = null;
 let session: ExplanationSession | null = null;
+/** The model input of the current session (the Score-CAM helper builds its own session from it). */
+let sessionInput: Float32Array | null = null;
+/** A second engine for Score-CAM on the second core (wasm only; see scoreHelperWorker.ts). */
+let helper: ScoreHelper | null = null;
 let sessionGen = -1;
+/** Counts sessions, so the helper's session key changes with the model or preprocessing too. */
+let sessionCounter = 0;
 /** Forward passes of sessions already closed, so the counter only grows. */
 let passesBefore = 0;
 /** Region maps finished in the current session, by `${class}|${variant}|${method}`. */
@@ -87,7 +94,20 @@ async function setBackend(choice: BackendChoice): Promise<void> {
   backendState = await selectBackend(choice, wasmBuild);
   stopWatchingContext = watchWebglContext(onContextLost);
   post({ type: 'backend', ...backendState });
+  syncHelper();
   if (loaded) adopt(await build(loaded.src));
+}
+
+/** The helper runs while the engine is on wasm (on webgl the GPU is the bottleneck, on cpu it would only compete). */
+function syncHelper(): void {
+  const want = backendState?.backend === 'wasm';
+  if (want && !helper) {
+    helper = ScoreHelper.start(wasmBuild);
+    if (helper && loaded) void helper.setModel(loaded.src).catch(() => undefined);
+  } else if (!want && helper) {
+    helper.terminate();
+    helper = null;
+  }
 }
 
 // --- WebGL context loss -------------------------------------------------------------------
@@ -120,6 +140,7 @@ function onContextLost(): void {
       const next = await selectBackend(repeated ? 'wasm' : 'webgl', wasmBuild);
       backendState = { ...next, note: [next.note, repeated ? 'WebGL lost its context twice; using WebAssembly.' : 'WebGL was restarted after a context loss.'].filter(Boolean).join(' ') };
       stopWatchingContext = watchWebglContext(onContextLost);
+      syncHelper();
       recovering = false;
       post({ type: 'backend', ...backendState });
       post({
@@ -143,6 +164,7 @@ function adopt(next: LoadedModel): void {
   disposeModel();
   loaded = next;
   camModel = next.model;
+  void helper?.setModel(next.src).catch(() => undefined);
   post({ type: 'modelDetails', details: detailsOf(next) });
   post({ type: 'modelLoaded', info: infoOf(next) });
 }
@@ -167,9 +189,11 @@ async function startSession(gen: number, layer?: string): Promise<void> {
   if (!camModel) throw new Error('The model is not loaded yet');
   if (!image || image.gen !== gen) throw new Error('The image is no longer current');
   closeSession();
+  sessionCounter++;
   const { input } = toModelInput(image.rgba, camModel.inputSize, camModel.descriptor.preprocessing);
   session = await ExplanationSession.create(camModel, input, layer && camModel.candidateLayers().some((l) => l.name === layer) ? layer : undefined);
   sessionGen = gen;
+  sessionInput = input;
   post({ type: 'sessionReady', gen, layer: session.layer, predictions: session.topK(5), forwardPasses: forwardPasses(), numTensors: tf.memory().numTensors });
 }
 
@@ -325,6 +349,11 @@ async function runRegion(req: Extract<WorkerRequest, { type: 'region' }>): Promi
       variant: req.variant,
       batchSize: req.batchSize,
       orderByGradient: true,
+      // the second core scores channels from the back of the order (Score-CAM only)
+      remoteScores:
+        method === 'scorecam' && helper?.usable && sessionInput
+          ? helper.scorer({ key: `${req.gen}|${s.layer}|${sessionCounter}`, input: sessionInput, layer: s.layer, classIndex: req.classIndex, variant: req.variant, batchSize: req.batchSize })
+          : undefined,
       signal: abort.signal,
       onProgress: (p) => {
         if (shouldStop()) {
@@ -346,7 +375,7 @@ async function runRegion(req: Extract<WorkerRequest, { type: 'region' }>): Promi
     });
     regionDone.add(key);
     const map = Float32Array.from(r.map);
-    post({ type: 'region', gen: req.gen, job: req.job, classIndex: req.classIndex, variant: req.variant, method, map, forwardPasses: forwardPasses(), ms: performance.now() - t0, numTensors: tf.memory().numTensors }, [map.buffer]);
+    post({ type: 'region', gen: req.gen, job: req.job, classIndex: req.classIndex, variant: req.variant, method, map, forwardPasses: forwardPasses(), ms: performance.now() - t0, numTensors: tf.memory().numTensors, helperPasses: typeof r.info?.remotePasses === 'number' ? r.info.remotePasses : 0 }, [map.buffer]);
   } catch (e) {
     if (isAbortError(e)) {
       post({ type: 'regionCancelled', gen: req.gen, job: req.job, classIndex: req.classIndex });

@@ -79,7 +79,7 @@ export type WorkerReply =
   | { type: 'sessionReady'; gen: number; layer: string; predictions: Prediction[]; forwardPasses: number; numTensors: number }
   | { type: 'gradcam'; gen: number; classIndex: number; variant: Variant; method?: GradientMethodId; map: Float32Array; warnings: string[]; forwardPasses: number }
   | { type: 'regionProgress'; gen: number; job: number; classIndex: number; done: number; total: number; partial: Float32Array | null }
-  | { type: 'region'; gen: number; job: number; classIndex: number; variant: Variant; method?: RegionMethodId; map: Float32Array; forwardPasses: number; ms: number; numTensors: number }
+  | { type: 'region'; gen: number; job: number; classIndex: number; variant: Variant; method?: RegionMethodId; map: Float32Array; forwardPasses: number; ms: number; numTensors: number; /** passes the Score-CAM helper worker ran */ helperPasses?: number }
   | { type: 'regionCancelled'; gen: number; job: number; classIndex: number }
   | { type: 'combined'; gen: number; stage: StageData; forwardPasses: number; numTensors: number }
   | { type: 'combineSkipped'; gen: number }

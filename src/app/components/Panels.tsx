@@ -108,7 +108,7 @@ export function Panels() {
       text:
         results.regionError ??
         (region?.status === 'done'
-          ? `${region.total} masked passes · ${((region.ms ?? 0) / 1000).toFixed(1)} s`
+          ? `${region.total} masked passes${region.helperPasses ? ` (${region.helperPasses} on a second worker)` : ''} · ${((region.ms ?? 0) / 1000).toFixed(1)} s`
           : region?.status === 'cancelled'
             ? 'Cancelled'
             : running

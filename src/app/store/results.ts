@@ -26,6 +26,8 @@ export interface RegionState {
   /** The final map, or the latest partial map while running. */
   map: Float32Array | null;
   ms?: number;
+  /** Of the passes, how many the Score-CAM helper worker ran (the second core). */
+  helperPasses?: number;
 }
 
 export interface ResultsState {

@@ -33,6 +33,12 @@ export interface RegionContext {
   channelOrder?: number[];
   signal?: AbortSignal;
   onProgress?(p: RegionProgress): void;
+  /**
+   * Scores of a batch of channels computed elsewhere: another worker holding the same model,
+   * image and layer (the app's second core). Score-CAM then takes batches from both ends of the
+   * channel order, this thread from the front, the remote one from the back, until they meet.
+   */
+  remoteScores?(channels: number[]): Promise<Float32Array>;
   /** Another region map of the same image and class, through the caller's cache (Union-CAM uses Score-CAM). */
   regionMap?(method: RegionMethodId, variant: ScoreCamVariant): Promise<RegionResult>;
 }

@@ -56,6 +56,39 @@ async function combine(A: tf.Tensor4D, weights: Float32Array, size: [number, num
   return normalizeMap(up, variant === 'xplain' ? 'xplain' : 'reference');
 }
 
+/** One macrotask turn (a MessageChannel message: no 4 ms timer clamp). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      resolve();
+    };
+    ch.port2.postMessage(null);
+  });
+}
+
+/**
+ * Score-CAM scores s_k of the given channels only (the remote half of a two-worker run): the
+ * same masks and the same scoring as scoreCamRun, batch by batch.
+ */
+export async function scoreCamChannelScores(ctx: RegionContext, variant: ScoreCamVariant, channels: number[]): Promise<Float32Array> {
+  const out = new Float32Array(channels.length);
+  const B = Math.max(1, Math.floor(ctx.batchSize));
+  const masked = new MaskedInputBuilder(ctx.x, ctx.A, variant === 'xplain' ? 'before-upsampling' : 'after-upsampling');
+  try {
+    for (let start = 0; start < channels.length; start += B) {
+      throwIfAborted(ctx.signal);
+      const s = tf.tidy(() => scoreBatch(ctx, masked.maskedInputs(channels.slice(start, start + B)), variant));
+      out.set(await s.data(), start);
+      s.dispose();
+    }
+  } finally {
+    masked.dispose();
+  }
+  return out;
+}
+
 export async function scoreCamRun(ctx: RegionContext, variant: ScoreCamVariant): Promise<RegionResult> {
   const { A, inputSize } = ctx;
   const K = A.shape[3];
@@ -88,28 +121,75 @@ export async function scoreCamRun(ctx: RegionContext, variant: ScoreCamVariant):
 
   const partial = () => combine(A, channelWeights(scores, used.map((u, k) => u && scored[k]), variant), inputSize, variant);
   const B = Math.max(1, Math.floor(ctx.batchSize));
+  const record = (channels: number[], values: ArrayLike<number>) =>
+    channels.forEach((k, i) => {
+      scores[k] = values[i];
+      scored[k] = true;
+    });
+  let done = 0;
+  const report = () => ctx.onProgress?.({ done, total: active.length, partial });
+  // the channels still to score are active[front, back): this thread takes from the front, a
+  // remote scorer (if any) from the back, one batch at a time, until the two meet
+  let front = 0;
+  let back = active.length;
+  let remote: Promise<void> | null = null;
+  let remoteFailed = false;
+  let remotePasses = 0;
+  const leftovers: number[] = [];
+  const launchRemote = () => {
+    if (!ctx.remoteScores || remoteFailed || remote || back - front <= B) return;
+    const channels = active.slice(back - B, back);
+    back -= B;
+    remote = ctx.remoteScores(channels).then(
+      (values) => {
+        record(channels, values);
+        forwardPasses += channels.length;
+        remotePasses += channels.length;
+        done += channels.length;
+        remote = null;
+      },
+      () => {
+        // the helper is gone (or failed): this thread scores its share
+        remoteFailed = true;
+        leftovers.push(...channels);
+        remote = null;
+      },
+    );
+  };
   // x ⊙ H_k for a batch in a few large ops (see maskedInputs.ts); at most B masked images exist at once
   const masked = new MaskedInputBuilder(ctx.x, A, variant === 'xplain' ? 'before-upsampling' : 'after-upsampling');
   try {
-    for (let start = 0; start < active.length; start += B) {
+    for (;;) {
       throwIfAborted(ctx.signal);
-      const channels = active.slice(start, start + B);
+      launchRemote();
+      let channels: number[];
+      if (front < back) {
+        channels = active.slice(front, Math.min(front + B, back));
+        front += channels.length;
+      } else if (leftovers.length > 0) {
+        channels = leftovers.splice(0, B);
+      } else if (remote) {
+        await remote;
+        report();
+        continue;
+      } else break;
       const s = tf.tidy(() => scoreBatch(ctx, masked.maskedInputs(channels), variant));
       const values = await s.data();
       s.dispose();
-      channels.forEach((k, i) => {
-        scores[k] = values[i];
-        scored[k] = true;
-      });
+      record(channels, values);
       forwardPasses += channels.length;
-      ctx.onProgress?.({ done: Math.min(start + B, active.length), total: active.length, partial });
+      done += channels.length;
+      report();
+      // wasm's data() resolves in a microtask: without a real yield the remote replies would
+      // wait in the event queue until this loop ends
+      if (ctx.remoteScores && !remoteFailed) await yieldToEventLoop();
     }
   } finally {
     masked.dispose();
   }
   throwIfAborted(ctx.signal);
   const map = await combine(A, channelWeights(scores, used, variant), inputSize, variant);
-  return { map, scores, forwardPasses, constantChannels: nConstant };
+  return { map, scores, forwardPasses, constantChannels: nConstant, ...(ctx.remoteScores ? { info: { remotePasses } } : {}) };
 }
 
 export const scoreCam: RegionCamMethod = {

@@ -1,0 +1,41 @@
+/**
+ * Messages between the engine worker and its Score-CAM helper worker (a second engine on the
+ * second core; see scoreHelperWorker.ts). Everything here is structured-cloneable.
+ */
+import type { ModelDescriptor, Preprocessing } from '../engine/model/descriptor';
+import type { ScoreCamVariant } from '../engine/methods/region';
+import type { ModelDetails } from './modelProtocol';
+
+/** A model's files and how to read them, as plain data (a copy of the engine worker's source). */
+export interface PortableModelSource {
+  modelId: string;
+  source: ModelDetails['source'];
+  kind: ModelDetails['kind'];
+  name: string;
+  files: { name: string; data: ArrayBuffer }[];
+  registry?: ModelDescriptor;
+  preprocessing: Preprocessing;
+  chosen: boolean;
+}
+
+export type HelperRequest =
+  | { type: 'init'; wasmBuild: 'auto' | 'simd' | 'plain' }
+  | { type: 'model'; version: number; src: PortableModelSource }
+  | {
+      type: 'scores';
+      id: number;
+      version: number;
+      /** Image generation and layer: a new key means a new session (the input is sent every time, used only then). */
+      key: string;
+      input: Float32Array;
+      layer: string;
+      classIndex: number;
+      variant: ScoreCamVariant;
+      channels: number[];
+      batchSize: number;
+    };
+
+export type HelperReply =
+  | { type: 'ready'; backend: string }
+  | { type: 'scores'; id: number; values: Float32Array }
+  | { type: 'error'; id?: number; message: string };

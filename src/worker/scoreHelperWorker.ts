@@ -1,0 +1,73 @@
+/**
+ * The Score-CAM helper: a second engine in its own worker. tfjs's wasm backend uses one thread
+ * per two cores (pitfall 3), so on a 2-core machine the engine worker alone leaves a core idle
+ * during the K forward passes of Score-CAM. This worker holds the same model and image and
+ * scores the batches of channels the engine worker hands it (from the back of its order), so
+ * both cores work on one Score-CAM. It answers one request at a time.
+ */
+import { ExplanationSession } from '../engine/session';
+import type { ExplainableModel } from '../engine/model/explainable';
+import { selectBackend } from './backend';
+import { build } from './modelManager';
+import type { HelperReply, HelperRequest, PortableModelSource } from './scoreHelperProtocol';
+
+interface Scope {
+  postMessage(m: HelperReply, transfer?: Transferable[]): void;
+  onmessage: ((e: MessageEvent<HelperRequest>) => void) | null;
+}
+const scope = self as unknown as Scope;
+
+let model: { version: number; model: ExplainableModel } | null = null;
+let session: { key: string; version: number; session: ExplanationSession } | null = null;
+
+function dropSession(): void {
+  session?.session.dispose();
+  session = null;
+}
+
+async function loadModel(version: number, p: PortableModelSource): Promise<void> {
+  const files = p.files.map((f) => ({ name: f.name, arrayBuffer: async () => f.data }));
+  const built = await build({ ...p, files, guess: null, fromCache: false });
+  dropSession();
+  model?.model.dispose();
+  model = { version, model: built.model };
+}
+
+async function handle(req: HelperRequest): Promise<void> {
+  switch (req.type) {
+    case 'init': {
+      const b = await selectBackend('wasm', req.wasmBuild);
+      scope.postMessage({ type: 'ready', backend: b.backend });
+      return;
+    }
+    case 'model':
+      try {
+        await loadModel(req.version, req.src);
+      } catch (e) {
+        model?.model.dispose();
+        model = null;
+        scope.postMessage({ type: 'error', message: `The Score-CAM helper could not build the model: ${(e as Error).message}` });
+      }
+      return;
+    case 'scores': {
+      try {
+        if (!model || model.version !== req.version) throw new Error('the helper does not hold this model');
+        if (!session || session.key !== req.key || session.version !== req.version) {
+          dropSession();
+          session = { key: req.key, version: req.version, session: await ExplanationSession.create(model.model, req.input, req.layer) };
+        }
+        const values = await session.session.scoreCamChannelScores(req.classIndex, req.variant, req.channels, req.batchSize);
+        scope.postMessage({ type: 'scores', id: req.id, values }, [values.buffer]);
+      } catch (e) {
+        scope.postMessage({ type: 'error', id: req.id, message: (e as Error).message });
+      }
+      return;
+    }
+  }
+}
+
+let chain: Promise<void> = Promise.resolve();
+scope.onmessage = (e) => {
+  const req = e.data;
+  chain = chain.then(() => handle(req));
+};
