@@ -104,7 +104,7 @@ async function runEngineBench(browser: Browser, input: number[]): Promise<Record
 
 // ---- the app, through its UI ----------------------------------------------------------------
 
-/** Records longtasks and every putImageData per canvas (by aria-label), before the app starts. */
+/** Records longtasks and every putImageData/drawImage per labelled canvas (by aria-label), before the app starts. */
 const INSTRUMENT = () => {
   const w = window as unknown as { __bench: { longtasks: { start: number; duration: number }[]; puts: { label: string; t: number }[] } };
   w.__bench = { longtasks: [], puts: [] };
@@ -120,6 +120,13 @@ const INSTRUMENT = () => {
     (put as (...x: unknown[]) => void).apply(this, a);
     w.__bench.puts.push({ label: this.canvas.getAttribute('aria-label') ?? '', t: performance.now() });
   } as typeof put;
+  // the panels colour the map in a small unlabelled canvas and drawImage it onto the labelled one
+  const draw = CanvasRenderingContext2D.prototype.drawImage;
+  CanvasRenderingContext2D.prototype.drawImage = function (this: CanvasRenderingContext2D, ...a: unknown[]) {
+    (draw as (...x: unknown[]) => void).apply(this, a);
+    const label = this.canvas.getAttribute('aria-label');
+    if (label) w.__bench.puts.push({ label, t: performance.now() });
+  } as typeof draw;
 };
 
 interface UiResult {

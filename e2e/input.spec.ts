@@ -130,7 +130,7 @@ test('intermediate maps on request, variant switch, backend switch', async ({ pa
 
   const fusionRef = await canvasPixels(page, 'Fusion-CAM');
   await page.getByLabel('Variant').selectOption('xplain');
-  await expect(figure(page, 'Score-CAM').getByRole('progressbar')).toBeVisible();
+  // (Score-CAM re-runs; on 0.25 with two workers it may be over before a progress bar could be seen)
   await waitForFusion(page);
   await expect.poll(async () => meanAbsDiff(fusionRef, await canvasPixels(page, 'Fusion-CAM'))).toBeGreaterThan(0.2);
   expect(new URL(page.url()).searchParams.get('variant')).toBe('xplain');

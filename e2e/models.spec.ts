@@ -60,8 +60,8 @@ test('layer picker: every MobileNet layer with a Grad-CAM thumbnail; picking an 
   await expect(group.getByRole('radio', { name: /^conv_pw_5_relu, Activation · 28×28×64$/ })).toBeVisible();
   await expect(page.getByRole('img', { name: 'Grad-CAM heatmap for malamute', exact: true })).toBeVisible();
   const grad0 = await canvasPixels(page, 'Grad-CAM');
-  // thumbnails are computed after the explanation (Score-CAM is not needed here: cancel it)
-  await page.getByRole('button', { name: 'Cancel' }).click();
+  // Score-CAM is not needed here: cancel it if it is still running (on two cores it may be done)
+  await page.getByRole('button', { name: 'Cancel' }).click({ timeout: 2_000 }).catch(() => undefined);
   // thumbnails fill in; none left pending, none failed
   await expect(page.locator('.layer-list canvas[data-state="pending"]')).toHaveCount(0, { timeout: 90_000 });
   await expect(page.locator('.layer-list canvas[data-state="error"]')).toHaveCount(0);
@@ -147,7 +147,7 @@ test('a truncated shard: one clear message and the previous model keeps working'
   await chooseFile(page, photo('dog.jpg'));
   const top5 = page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button');
   await expect(top5.first()).toHaveAccessibleName('malamute');
-  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.getByRole('button', { name: 'Cancel' }).click({ timeout: 2_000 }).catch(() => undefined); // not needed; may be done
   // dropped on the model drop zone (a synthetic drop, as from the desktop)
   const folder = path.join(dir, 'resnet_truncated');
   const payload = fs.readdirSync(folder).map((f) => ({ name: f, b64: fs.readFileSync(path.join(folder, f)).toString('base64') }));

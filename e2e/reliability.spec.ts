@@ -252,9 +252,10 @@ test(`${LEAK_RUNS} consecutive explanations (half run to the end, half cancelled
 });
 
 test('moving sliders and switching classes while Score-CAM runs never mixes results', async ({ page }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(240_000);
   const consoleWatch = watchConsole(page);
-  await openApp(page);
+  // MobileNet 0.75 (768 channels): Score-CAM runs long enough for everything below to happen during it
+  await openApp(page, 'model=mobilenet_v1_0.75_224&backend=wasm');
   await chooseFile(page, photo('dog.jpg'));
   const progress = figure(page, 'Score-CAM').getByRole('progressbar');
   await expect(progress).toBeVisible();
@@ -275,7 +276,7 @@ test('moving sliders and switching classes while Score-CAM runs never mixes resu
   // the same class and θ computed from scratch in a fresh page draw the same picture
   const fresh = await page.context().newPage();
   const cls = /class (\d+)/.exec((await figure(page, 'Grad-CAM').getByText(/· class \d+/).textContent())!)![1];
-  await openApp(fresh, `model=mobilenet_v1_0.25_224&backend=wasm&class=${cls}&theta=55`);
+  await openApp(fresh, `model=mobilenet_v1_0.75_224&backend=wasm&class=${cls}&theta=55`);
   await chooseFile(fresh, photo('dog.jpg'));
   await waitForFusion(fresh, 150_000);
   await expect(figure(fresh, 'Fusion-CAM').getByText('θ 55')).toBeVisible();

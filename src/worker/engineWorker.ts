@@ -421,7 +421,14 @@ function enqueue(task: () => Promise<void>): void {
   );
 }
 
-const thumbContext: ThumbContext = { model: () => camModel, image: () => image, latestGen, post: (m, t) => post(m, t), enqueue };
+const thumbContext: ThumbContext = {
+  model: () => camModel,
+  image: () => image,
+  latestGen,
+  post: (m, t) => post(m, t),
+  enqueue,
+  remoteThumbnail: (input, layer, classIndex, size) => (helper?.usable ? helper.thumbnail(input, layer, classIndex, size) : null),
+};
 
 scope.onmessage = (e: MessageEvent<WorkerRequest>) => {
   const req = e.data;

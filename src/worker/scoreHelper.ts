@@ -4,7 +4,7 @@
  * Any failure of the helper rejects, and Score-CAM then scores those channels itself.
  */
 import type { ScoreCamVariant } from '../engine/methods/region';
-import type { HelperReply, HelperRequest, PortableModelSource } from './scoreHelperProtocol';
+import type { HelperReply, HelperRequest, HelperThumb, PortableModelSource } from './scoreHelperProtocol';
 
 export interface HelperModelSource extends Omit<PortableModelSource, 'files'> {
   files: { name: string; arrayBuffer(): Promise<ArrayBuffer> }[];
@@ -13,7 +13,7 @@ export interface HelperModelSource extends Omit<PortableModelSource, 'files'> {
 export class ScoreHelper {
   private readonly worker: Worker;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve(v: Float32Array): void; reject(e: Error): void }>();
+  private readonly pending = new Map<number, { resolve(v: never): void; reject(e: Error): void }>();
   private modelVersion = 0;
   private broken: string | null = null;
 
@@ -50,16 +50,24 @@ export class ScoreHelper {
   /** RegionContext.remoteScores for one Score-CAM run on the current model. */
   scorer(run: { key: string; input: Float32Array; layer: string; classIndex: number; variant: ScoreCamVariant; batchSize: number }): (channels: number[]) => Promise<Float32Array> {
     const version = this.modelVersion;
-    return (channels) =>
-      new Promise<Float32Array>((resolve, reject) => {
-        if (this.broken) {
-          reject(new Error(this.broken));
-          return;
-        }
-        const id = this.nextId++;
-        this.pending.set(id, { resolve, reject });
-        this.send({ type: 'scores', id, version, key: run.key, input: run.input, layer: run.layer, classIndex: run.classIndex, variant: run.variant, channels, batchSize: run.batchSize });
-      });
+    return (channels) => this.request<Float32Array>((id) => ({ type: 'scores', id, version, key: run.key, input: run.input, layer: run.layer, classIndex: run.classIndex, variant: run.variant, channels, batchSize: run.batchSize }));
+  }
+
+  /** One layer-picker thumbnail, computed on the helper (rejects if it cannot). */
+  thumbnail(input: Float32Array, layer: string, classIndex: number, size: number): Promise<HelperThumb> {
+    return this.request<HelperThumb>((id) => ({ type: 'thumb', id, version: this.modelVersion, input, layer, classIndex, size }));
+  }
+
+  private request<T>(make: (id: number) => HelperRequest): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.broken) {
+        reject(new Error(this.broken));
+        return;
+      }
+      const id = this.nextId++;
+      this.pending.set(id, { resolve: resolve as (v: never) => void, reject });
+      this.send(make(id));
+    });
   }
 
   terminate(): void {
@@ -72,8 +80,8 @@ export class ScoreHelper {
   }
 
   private onReply(msg: HelperReply): void {
-    if (msg.type === 'scores') {
-      this.pending.get(msg.id)?.resolve(msg.values);
+    if (msg.type === 'scores' || msg.type === 'thumb') {
+      this.pending.get(msg.id)?.resolve((msg.type === 'scores' ? msg.values : msg.thumb) as never);
       this.pending.delete(msg.id);
     } else if (msg.type === 'error') {
       if (msg.id === undefined) return; // a model it could not build: its requests fail one by one

@@ -1,6 +1,7 @@
 /**
- * Messages between the engine worker and its Score-CAM helper worker (a second engine on the
- * second core; see scoreHelperWorker.ts). Everything here is structured-cloneable.
+ * Messages between the engine worker and its helper worker (a second engine on the second core:
+ * Score-CAM batches and the layer picker's thumbnails; see scoreHelperWorker.ts). Everything
+ * here is structured-cloneable.
  */
 import type { ModelDescriptor, Preprocessing } from '../engine/model/descriptor';
 import type { ScoreCamVariant } from '../engine/methods/region';
@@ -33,9 +34,19 @@ export type HelperRequest =
       variant: ScoreCamVariant;
       channels: number[];
       batchSize: number;
-    };
+    }
+  | { type: 'thumb'; id: number; version: number; input: Float32Array; layer: string; classIndex: number; size: number };
+
+/** One layer-picker thumbnail (a small Grad-CAM at one layer), computed by the helper. */
+export interface HelperThumb {
+  map: Float32Array;
+  size: [number, number];
+  allZero: boolean;
+  error?: string;
+}
 
 export type HelperReply =
   | { type: 'ready'; backend: string }
   | { type: 'scores'; id: number; values: Float32Array }
+  | { type: 'thumb'; id: number; thumb: HelperThumb }
   | { type: 'error'; id?: number; message: string };

@@ -3,9 +3,12 @@
  * per two cores (pitfall 3), so on a 2-core machine the engine worker alone leaves a core idle
  * during the K forward passes of Score-CAM. This worker holds the same model and image and
  * scores the batches of channels the engine worker hands it (from the back of its order), so
- * both cores work on one Score-CAM. It answers one request at a time.
+ * both cores work on one Score-CAM. It also draws the layer picker's thumbnails, so the engine
+ * worker stays free for what the user is doing (a θ change waits for no thumbnail). It answers
+ * one request at a time.
  */
 import { ExplanationSession } from '../engine/session';
+import { layerThumbnails } from '../engine/model/layerThumbnails';
 import type { ExplainableModel } from '../engine/model/explainable';
 import { selectBackend } from './backend';
 import { build } from './modelManager';
@@ -63,11 +66,35 @@ async function handle(req: HelperRequest): Promise<void> {
       }
       return;
     }
+    case 'thumb': {
+      try {
+        if (!model || model.version !== req.version) throw new Error('the helper does not hold this model');
+        const [t] = await layerThumbnails(model.model, req.input, req.classIndex, { layers: [req.layer], size: req.size });
+        scope.postMessage({ type: 'thumb', id: req.id, thumb: { map: t.map, size: t.size, allZero: t.allZero, error: t.error } }, [t.map.buffer]);
+      } catch (e) {
+        scope.postMessage({ type: 'error', id: req.id, message: (e as Error).message });
+      }
+      return;
+    }
   }
 }
 
-let chain: Promise<void> = Promise.resolve();
+// Score-CAM batches before thumbnails: a thumbnail can wait, the user's Score-CAM should not
+const urgent: HelperRequest[] = [];
+const background: HelperRequest[] = [];
+let running = false;
+
+async function pump(): Promise<void> {
+  running = true;
+  for (;;) {
+    const req = urgent.shift() ?? background.shift();
+    if (!req) break;
+    await handle(req);
+  }
+  running = false;
+}
+
 scope.onmessage = (e) => {
-  const req = e.data;
-  chain = chain.then(() => handle(req));
+  (e.data.type === 'thumb' ? background : urgent).push(e.data);
+  if (!running) void pump();
 };

@@ -147,6 +147,7 @@ export async function scoreCamRun(ctx: RegionContext, variant: ScoreCamVariant):
         remotePasses += channels.length;
         done += channels.length;
         remote = null;
+        launchRemote(); // keep the remote busy without waiting for this thread's batch to end
       },
       () => {
         // the helper is gone (or failed): this thread scores its share
