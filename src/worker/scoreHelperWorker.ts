@@ -86,9 +86,14 @@ let running = false;
 
 async function pump(): Promise<void> {
   running = true;
+  let lastUrgent = false;
   for (;;) {
+    // right after a Score-CAM batch the next one is on its way: give it a moment before
+    // starting a thumbnail, or every batch would wait behind one
+    if (lastUrgent && urgent.length === 0 && background.length > 0) await new Promise((r) => setTimeout(r, 50));
     const req = urgent.shift() ?? background.shift();
     if (!req) break;
+    lastUrgent = req.type === 'scores';
     await handle(req);
   }
   running = false;
