@@ -136,8 +136,10 @@ export async function scoreCamRun(ctx: RegionContext, variant: ScoreCamVariant):
   let remoteFailed = false;
   let remotePasses = 0;
   const leftovers: number[] = [];
+  let stopped = false;
   const launchRemote = () => {
-    if (!ctx.remoteScores || remoteFailed || remote || back - front <= B) return;
+    // (stopped: after an abort, a late reply must not start more work on the helper)
+    if (!ctx.remoteScores || stopped || remoteFailed || remote || back - front <= B) return;
     const channels = active.slice(back - B, back);
     back -= B;
     remote = ctx.remoteScores(channels).then(
@@ -186,6 +188,7 @@ export async function scoreCamRun(ctx: RegionContext, variant: ScoreCamVariant):
       if (ctx.remoteScores && !remoteFailed) await yieldToEventLoop();
     }
   } finally {
+    stopped = true;
     masked.dispose();
   }
   throwIfAborted(ctx.signal);

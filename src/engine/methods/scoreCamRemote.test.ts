@@ -68,6 +68,32 @@ describe('Score-CAM with a remote scorer', () => {
     model.dispose();
   });
 
+  it('after an abort, a late remote reply starts no more remote work', async () => {
+    const model = camModelFor(sequentialNet(3));
+    const main = await ExplanationSession.create(model, input, 'relu2');
+    const abort = new AbortController();
+    let calls = 0;
+    let release: (v: Float32Array) => void = () => undefined;
+    const run = main.regionMap(0, {
+      batchSize: 1,
+      signal: abort.signal,
+      onProgress: () => abort.abort(), // abort after the first local batch
+      remoteScores: (channels) => {
+        calls++;
+        return new Promise<Float32Array>((resolve) => {
+          release = () => resolve(new Float32Array(channels.length));
+        });
+      },
+    });
+    await expect(run).rejects.toThrow(/Cancelled/);
+    expect(calls).toBe(1);
+    release(new Float32Array(1));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toBe(1);
+    main.dispose();
+    model.dispose();
+  });
+
   it('rejects channels outside the layer', async () => {
     const model = camModelFor(sequentialNet(3));
     const s = await ExplanationSession.create(model, input, 'relu2');
