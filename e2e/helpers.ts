@@ -1,4 +1,4 @@
-import { expect, type Page, type TestInfo } from '@playwright/test';
+import { expect, type Locator, type Page, type TestInfo } from '@playwright/test';
 import path from 'node:path';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -57,9 +57,14 @@ export function heatmap(page: Page, caption: string) {
   return figure(page, caption).getByRole('img', { name: new RegExp(`^${caption} heatmap`) });
 }
 
-/** RGBA pixels of a panel's canvas (moved as base64: a 768×576 canvas is 1.7 MB). */
+/** RGBA pixels of a panel's canvas. */
 export async function canvasPixels(page: Page, caption: string): Promise<Uint8Array> {
-  const b64 = await heatmap(page, caption).evaluate((c) => {
+  return pixelsOf(heatmap(page, caption));
+}
+
+/** RGBA pixels of the canvas a locator finds (moved as base64: a 768×576 canvas is 1.7 MB). */
+export async function pixelsOf(canvasLocator: Locator): Promise<Uint8Array> {
+  const b64 = await canvasLocator.evaluate((c) => {
     const canvas = c as HTMLCanvasElement;
     const data = canvas.getContext('2d', { willReadFrequently: true })!.getImageData(0, 0, canvas.width, canvas.height).data;
     let s = '';

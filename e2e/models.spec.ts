@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SHARED, canvasPixels, chooseFile, figure, heatmap, meanAbsDiff, openApp, photo, pixelSpread, snap, watchConsole } from './helpers';
+import { SHARED, canvasPixels, chooseFile, figure, heatmap, meanAbsDiff, openApp, photo, pixelSpread, pixelsOf, snap, watchConsole } from './helpers';
 
 const XSS_LABEL = '<img src=x onerror=alert(1)>';
 let dir = '';
@@ -27,15 +27,8 @@ test.afterAll(() => {
 const files = (folder: string) => fs.readdirSync(folder).map((f) => path.join(folder, f));
 
 /** RGBA pixels of one layer thumbnail. */
-async function thumbPixels(page: Page, layer: string): Promise<Uint8Array> {
-  const b64 = await page.getByRole('img', { name: `Grad-CAM thumbnail at ${layer}`, exact: true }).evaluate((c) => {
-    const canvas = c as HTMLCanvasElement;
-    const data = canvas.getContext('2d', { willReadFrequently: true })!.getImageData(0, 0, canvas.width, canvas.height).data;
-    let s = '';
-    for (let i = 0; i < data.length; i += 0x8000) s += String.fromCharCode(...data.subarray(i, i + 0x8000));
-    return btoa(s);
-  });
-  return new Uint8Array(Buffer.from(b64, 'base64'));
+function thumbPixels(page: Page, layer: string): Promise<Uint8Array> {
+  return pixelsOf(page.getByRole('img', { name: `Grad-CAM thumbnail at ${layer}`, exact: true }));
 }
 
 /** The activation layers of a Keras topology, read straight from model.json. */
