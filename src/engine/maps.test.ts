@@ -95,6 +95,36 @@ describe('similarityFusion (Fusion-CAM step 5)', () => {
     const got = similarityFusion(Float32Array.from([1, 0.2, 0.6]), 0.5, Float32Array.from([0, 0.2, 0.9]), 1, 0.5, 'reference');
     expect(maxAbsDiff(got, expected)).toBeLessThan(1e-6);
   });
+
+  // the spec's formula as a plain loop, then N(F): the one-pass version must give the same float32 bits
+  const plainStep5 = (c: Float32Array, bc: number, r: Float32Array, br: number, tau: number, variant: 'reference' | 'xplain') => {
+    const F = new Float32Array(c.length);
+    for (let i = 0; i < c.length; i++) {
+      const l1 = Math.fround(c[i] * bc);
+      const l2 = Math.fround(r[i] * br);
+      const sim = Math.min(1, Math.max(0, 1 - Math.abs(l1 - l2) / tau));
+      F[i] = sim * Math.max(l1, l2) + ((1 - sim) * (l1 + l2)) / 2;
+    }
+    return normalizeMap(F, variant);
+  };
+  it.each(['reference', 'xplain'] as const)('%s: bit-identical to the plain loop followed by N (random maps, τ from 0.05 to 2, constant and NaN cases)', (variant) => {
+    const rand = rng(11);
+    for (const tau of [0.05, 0.3, 1, 2]) {
+      const c = Float32Array.from(uniform(3000, 1, rand));
+      const r = Float32Array.from(uniform(3000, 1, rand));
+      const bc = 0.2 + rand();
+      const br = -0.3 + rand();
+      expect(Array.from(similarityFusion(c, bc, r, br, tau, variant))).toEqual(Array.from(plainStep5(c, bc, r, br, tau, variant)));
+    }
+    const flat = new Float32Array(50).fill(0.4);
+    const constant = similarityFusion(flat, 0.5, flat, 0.5, 1, variant);
+    expect(Array.from(constant)).toEqual(Array.from(plainStep5(flat, 0.5, flat, 0.5, 1, variant)));
+    expect(constant.every((v) => v === 0)).toBe(true);
+    const withNaN = Float32Array.from([0.1, Number.NaN, 0.9, 0.5]);
+    const got = similarityFusion(withNaN, 1, Float32Array.from([0.2, 0.2, 0.2, 0.2]), 1, 1, variant);
+    expect(Number.isNaN(got[1])).toBe(true);
+    expect([got[0], got[2], got[3]]).toEqual([0, 2, 3].map((i) => plainStep5(withNaN, 1, Float32Array.from([0.2, 0.2, 0.2, 0.2]), 1, 1, variant)[i]));
+  });
 });
 
 describe('resizeBilinear (JS, half-pixel centres)', () => {

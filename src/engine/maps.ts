@@ -101,14 +101,31 @@ export function similarityFusion(
   variant: Variant,
 ): Float32Array {
   if (!(tau > 0)) throw new Error(`Agreement tolerance τ must be > 0, got ${tau}`);
-  const F = new Float32Array(combined.length);
-  for (let i = 0; i < combined.length; i++) {
+  // τ runs on every slider step: one pass computes F and its range, a second normalises in
+  // place — the same float32 numbers as normalizeMap(F), with one array instead of three
+  const n = combined.length;
+  const F = new Float32Array(n);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
     const l1 = Math.fround(combined[i] * betaCombined);
     const l2 = Math.fround(region[i] * betaRegion);
     const sim = Math.min(1, Math.max(0, 1 - Math.abs(l1 - l2) / tau));
-    F[i] = sim * Math.max(l1, l2) + (1 - sim) * 0.5 * (l1 + l2);
+    const f = Math.fround(sim * Math.max(l1, l2) + (1 - sim) * 0.5 * (l1 + l2));
+    F[i] = f;
+    if (f < min) min = f; // NaN compares false, as mapStats skips it
+    if (f > max) max = f;
   }
-  return normalizeMap(F, variant);
+  if (!Number.isFinite(min) || !Number.isFinite(max)) return normalizeMap(F, variant); // ±Inf or all NaN: the general path
+  if (variant === 'xplain') {
+    const d = max - min + 1e-8;
+    for (let i = 0; i < n; i++) F[i] = (F[i] - min) / d;
+  } else {
+    const m = Math.fround(max - min);
+    if (m > 0) for (let i = 0; i < n; i++) F[i] = Math.fround(F[i] - min) / m;
+    else for (let i = 0; i < n; i++) F[i] = F[i] - min;
+  }
+  return F;
 }
 
 /** Bilinear resize with half-pixel centres (PyTorch align_corners=False, no antialias), plain JS. */
