@@ -27,8 +27,11 @@ test.afterAll(() => {
 const files = (folder: string) => fs.readdirSync(folder).map((f) => path.join(folder, f));
 
 /** RGBA pixels of one layer thumbnail. */
-function thumbPixels(page: Page, layer: string): Promise<Uint8Array> {
-  return pixelsOf(page.getByRole('img', { name: `Grad-CAM thumbnail at ${layer}`, exact: true }));
+async function thumbPixels(page: Page, layer: string): Promise<Uint8Array> {
+  const thumb = page.getByRole('img', { name: `Grad-CAM thumbnail at ${layer}`, exact: true });
+  // thumbnails are drawn from a queue after their map arrives (on-screen ones first)
+  await expect(thumb).toHaveAttribute('data-drawn', 'map');
+  return pixelsOf(thumb);
 }
 
 /** The activation layers of a Keras topology, read straight from model.json. */

@@ -4,11 +4,13 @@
  * the explanation changes with depth. A radio group: arrow keys move between layers, and picking
  * one re-runs the explanation there.
  */
-import { useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
+import { memo, useCallback, useDeferredValue, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import { useAppStore } from '../store';
 import { colormapLut, type ColormapId } from '../colormaps';
 import { blendOverlay, resampleMap } from '../render';
+import { forgetCanvas, queueDraw } from '../drawQueue';
 import type { LayerThumb } from '../store/modelSource';
+import type { LayerInfo } from '../../engine/model/camModel';
 import '../models.css';
 
 const THUMB_WIDTH = 120;
@@ -42,16 +44,31 @@ function Thumbnail({ thumb, bitmap, aspect, colormap, label }: { thumb: LayerThu
   const W = THUMB_WIDTH;
   const H = Math.max(1, Math.round(W / aspect));
   useLayoutEffect(() => {
-    const ctx = ref.current?.getContext('2d', { willReadFrequently: true });
-    if (!ctx) return;
-    ctx.clearRect(0, 0, W, H);
-    if (bitmap) ctx.drawImage(bitmap, 0, 0, W, H);
-    if (!thumb || thumb.error || thumb.map.length === 0) return;
-    const out = ctx.getImageData(0, 0, W, H);
-    const photo = bitmap ? new Uint8ClampedArray(out.data) : null;
-    blendOverlay(out, resampleMap(thumb.map, thumb.size[0], thumb.size[1], W, H), photo, colormapLut(colormap), THUMB_OPACITY, 0, 1);
-    ctx.putImageData(out, 0, 0);
+    const canvas = ref.current;
+    if (!canvas) return;
+    // drawn from the shared queue (on-screen tiles first), not inside this commit
+    return queueDraw(canvas, () => {
+      const ctx = canvas.getContext('2d', { willReadFrequently: true });
+      if (!ctx) return;
+      ctx.clearRect(0, 0, W, H);
+      if (bitmap) ctx.drawImage(bitmap, 0, 0, W, H);
+      const hasMap = !!thumb && !thumb.error && thumb.map.length > 0;
+      if (hasMap) {
+        const out = ctx.getImageData(0, 0, W, H);
+        const photo = bitmap ? new Uint8ClampedArray(out.data) : null;
+        blendOverlay(out, resampleMap(thumb.map, thumb.size[0], thumb.size[1], W, H), photo, colormapLut(colormap), THUMB_OPACITY, 0, 1);
+        ctx.putImageData(out, 0, 0);
+      }
+      // what the canvas shows now: tests read pixels only once the map is on it
+      canvas.dataset.drawn = hasMap ? 'map' : bitmap ? 'photo' : 'empty';
+    });
   }, [thumb, bitmap, colormap, W, H]);
+  useEffect(() => {
+    const canvas = ref.current;
+    return () => {
+      if (canvas) forgetCanvas(canvas);
+    };
+  }, []);
   const state = !thumb ? 'pending' : thumb.error ? 'error' : 'ready';
   return (
     <span className={`layer-thumb ${state}`}>
@@ -61,6 +78,37 @@ function Thumbnail({ thumb, bitmap, aspect, colormap, label }: { thumb: LayerThu
     </span>
   );
 }
+
+interface LayerOptionProps {
+  layer: LayerInfo;
+  group: string;
+  checked: boolean;
+  isDefault: boolean;
+  thumb: LayerThumb | undefined;
+  bitmap: ImageBitmap | null;
+  aspect: number;
+  colormap: ColormapId;
+  onPick(layer: string): void;
+}
+
+/**
+ * One tile. Memoised: a thumbnail arriving re-renders its own tile only — re-rendering all
+ * ~60 radios on every arrival made React re-set each radio's name, and the browser re-walk
+ * the radio group each time (tens of ms per arrival on MobileNet).
+ */
+const LayerOption = memo(function LayerOption({ layer: l, group, checked, isDefault, thumb: t, bitmap, aspect, colormap, onPick }: LayerOptionProps) {
+  const desc = `${l.className} · ${l.shape[0]}×${l.shape[1]}×${l.shape[2]}`;
+  return (
+    <label className={checked ? 'layer-option checked' : 'layer-option'} title={`${l.name}\n${desc}${t?.error ? `\n${t.error}` : ''}`}>
+      <input type="radio" name={group} value={l.name} checked={checked} aria-label={`${l.name}, ${desc}${isDefault ? ', default' : ''}`} onChange={() => onPick(l.name)} />
+      <Thumbnail thumb={t} bitmap={bitmap} aspect={aspect} colormap={colormap} label={`Grad-CAM thumbnail at ${l.name}`} />
+      <span className="layer-name">{shortName(l.name, l.className)}</span>
+      <span className="layer-shape">
+        {l.className.replace('BatchNormalization', 'BatchNorm').replace('DepthwiseConv2D', 'DWConv2D')} · {l.shape[0]}×{l.shape[1]}×{l.shape[2]}
+      </span>
+    </label>
+  );
+});
 
 export function LayerPicker() {
   const headingId = useId();
@@ -74,11 +122,17 @@ export function LayerPicker() {
   // thumbnails of a previous image or model are never drawn over the current photo
   const thumbs = allThumbs.key?.startsWith(`${gen}|${modelId}|`) ? allThumbs : { ...allThumbs, key: null, byLayer: {} };
   const photo = useAppStore((s) => s.input.photo);
-  const colormap = useAppStore((s) => s.settings.colormap);
+  // a colormap change recolours the panels first; the ~30–60 thumbnails follow in a later render
+  const colormap = useDeferredValue(useAppStore((s) => s.settings.colormap));
   const bitmap = usePhotoBitmap(photo);
   const layers = info?.layers ?? [];
   const current = chosen ?? inUse ?? info?.defaultLayer ?? '';
-  const aspect = photo ? photo.width / photo.height : info ? info.inputSize[1] / info.inputSize[0] : 1;
+  // while the next photo decodes, keep the last one's aspect: a canvas size change clears and
+  // reallocates each of the ~80 thumbnails, twice per drop
+  const photoAspect = photo ? photo.width / photo.height : null;
+  const [lastAspect, setLastAspect] = useState<number | null>(null);
+  if (photoAspect !== null && photoAspect !== lastAspect) setLastAspect(photoAspect);
+  const aspect = photoAspect ?? lastAspect ?? (info ? info.inputSize[1] / info.inputSize[0] : 1);
   const done = layers.filter((l) => thumbs.byLayer[l.name]).length;
   const listRef = useRef<HTMLDivElement>(null);
   // keep the chosen layer in view inside the list (the default is usually the last one), without scrolling the page
@@ -89,6 +143,8 @@ export function LayerPicker() {
     const top = tile.offsetTop - list.offsetTop;
     if (top < list.scrollTop || top + tile.offsetHeight > list.scrollTop + list.clientHeight) list.scrollTop = Math.max(0, top - (list.clientHeight - tile.offsetHeight) / 2);
   }, [current, layers.length]);
+  const defaultLayer = info?.defaultLayer;
+  const pick = useCallback((name: string) => setSettings({ layer: name === defaultLayer ? null : name }), [setSettings, defaultLayer]);
   const firstError = layers.map((l) => thumbs.byLayer[l.name]?.error).find((e) => e);
   return (
     <section className="card">
@@ -108,27 +164,20 @@ export function LayerPicker() {
             ) : null}
           </p>
           <div className="layer-list" role="radiogroup" aria-labelledby={headingId} ref={listRef}>
-            {layers.map((l) => {
-              const t = thumbs.byLayer[l.name];
-              const desc = `${l.className} · ${l.shape[0]}×${l.shape[1]}×${l.shape[2]}`;
-              return (
-                <label key={l.name} className={l.name === current ? 'layer-option checked' : 'layer-option'} title={`${l.name}\n${desc}${t?.error ? `\n${t.error}` : ''}`}>
-                  <input
-                    type="radio"
-                    name={headingId}
-                    value={l.name}
-                    checked={l.name === current}
-                    aria-label={`${l.name}, ${desc}${l.name === info?.defaultLayer ? ', default' : ''}`}
-                    onChange={() => setSettings({ layer: l.name === info?.defaultLayer ? null : l.name })}
-                  />
-                  <Thumbnail thumb={t} bitmap={bitmap} aspect={aspect} colormap={colormap} label={`Grad-CAM thumbnail at ${l.name}`} />
-                  <span className="layer-name">{shortName(l.name, l.className)}</span>
-                  <span className="layer-shape">
-                    {l.className.replace('BatchNormalization', 'BatchNorm').replace('DepthwiseConv2D', 'DWConv2D')} · {l.shape[0]}×{l.shape[1]}×{l.shape[2]}
-                  </span>
-                </label>
-              );
-            })}
+            {layers.map((l) => (
+              <LayerOption
+                key={l.name}
+                layer={l}
+                group={headingId}
+                checked={l.name === current}
+                isDefault={l.name === info?.defaultLayer}
+                thumb={thumbs.byLayer[l.name]}
+                bitmap={bitmap}
+                aspect={aspect}
+                colormap={colormap}
+                onPick={pick}
+              />
+            ))}
           </div>
           {firstError && <p className="hint layer-error">Layers marked “no gradient”: {firstError}</p>}
         </>
