@@ -101,9 +101,9 @@ async function setBackend(choice: BackendChoice): Promise<void> {
 /** The helper runs while the engine is on wasm (on webgl the GPU is the bottleneck, on cpu it would only compete). */
 function syncHelper(): void {
   const want = backendState?.backend === 'wasm';
+  // a new helper gets the model from the adopt() that follows every call of this
   if (want && !helper) {
     helper = ScoreHelper.start(wasmBuild);
-    if (helper && loaded) void helper.setModel(loaded.src).catch(() => undefined);
   } else if (!want && helper) {
     helper.terminate();
     helper = null;
@@ -352,7 +352,7 @@ async function runRegion(req: Extract<WorkerRequest, { type: 'region' }>): Promi
       // the second core scores channels from the back of the order (Score-CAM only)
       remoteScores:
         method === 'scorecam' && helper?.usable && sessionInput
-          ? helper.scorer({ key: `${req.gen}|${s.layer}|${sessionCounter}`, input: sessionInput, layer: s.layer, classIndex: req.classIndex, variant: req.variant, batchSize: req.batchSize })
+          ? helper.scorer({ key: `session ${sessionCounter}`, input: sessionInput, layer: s.layer, classIndex: req.classIndex, variant: req.variant, batchSize: req.batchSize })
           : undefined,
       signal: abort.signal,
       onProgress: (p) => {

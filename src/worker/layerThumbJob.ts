@@ -33,6 +33,8 @@ export function startLayerThumbnails(req: Extract<ModelRequest, { type: 'layerTh
   const { input } = toModelInput(image.rgba, model.inputSize, model.descriptor.preprocessing);
   const layers = model.candidateLayers();
   const live = () => currentJob === req.job && ctx.model() === model && ctx.image() === image && req.gen >= ctx.latestGen();
+  const postThumb = (i: number, t: HelperThumb) =>
+    ctx.post({ type: 'layerThumb', gen: req.gen, job: req.job, classIndex: req.classIndex, index: i, count: layers.length, layer: layers[i].name, map: t.map, size: t.size, allZero: t.allZero, error: t.error }, [t.map.buffer]);
   // on the helper worker when there is one: the engine worker's queue stays free for the user
   const remote = async (i: number): Promise<void> => {
     for (; i < layers.length && live(); i++) {
@@ -45,17 +47,14 @@ export function startLayerThumbnails(req: Extract<ModelRequest, { type: 'layerTh
         break; // the helper cannot: the rest on this worker's queue
       }
       if (!live()) return;
-      ctx.post({ type: 'layerThumb', gen: req.gen, job: req.job, classIndex: req.classIndex, index: i, count: layers.length, layer: layers[i].name, map: t.map, size: t.size, allZero: t.allZero, error: t.error }, [t.map.buffer]);
+      postThumb(i, t);
     }
     if (i < layers.length && live()) ctx.enqueue(() => step(i));
   };
   const step = async (i: number): Promise<void> => {
     if (!live() || i >= layers.length) return;
     const [t] = await layerThumbnails(model, input, req.classIndex, { layers: [layers[i].name], size: req.size });
-    ctx.post(
-      { type: 'layerThumb', gen: req.gen, job: req.job, classIndex: req.classIndex, index: i, count: layers.length, layer: t.layer.name, map: t.map, size: t.size, allZero: t.allZero, error: t.error },
-      [t.map.buffer],
-    );
+    postThumb(i, t);
     // through a timer: wasm work resolves in microtasks, so without a real turn of the event
     // loop no message (a new class, a model load, a cancel) would be read until the last layer
     setTimeout(() => ctx.enqueue(() => step(i + 1)), 0);
