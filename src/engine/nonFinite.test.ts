@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ExplanationSession } from './session';
 import { CamModel } from './model/camModel';
+import { layerThumbnails } from './model/layerThumbnails';
 import { PREPROCESSING } from './model/descriptor';
 import { liveTensors, useCpuBackend } from '../test-utils/setup';
 import { randomInput, toFloat32 } from '../test-utils/tinyNets';
@@ -50,6 +51,20 @@ describe('non-finite activations', () => {
     const g = await ok.gradientMap(0);
     expect(g.map.every(Number.isFinite)).toBe(true);
     ok.dispose();
+    expect(liveTensors()).toBe(before);
+    model.dispose();
+  });
+
+  it('layer thumbnails (all layers in one backward pass): the overflowing layer gets the same message, the others a map', async () => {
+    const model = overflowingModel();
+    const x = toFloat32(randomInput(5)).map((v) => Math.abs(v) + 0.1);
+    const before = liveTensors();
+    const thumbs = await layerThumbnails(model, x, 0, { size: 10 });
+    const byName = Object.fromEntries(thumbs.map((t) => [t.layer.name, t]));
+    expect(byName.relu.error).toMatch(/activations at layer relu contain 140 NaN or infinite values \(of 420\)/);
+    expect(byName.relu.map).toHaveLength(0);
+    expect(byName.clip6.error).toBeUndefined();
+    expect(byName.clip6.map.every(Number.isFinite)).toBe(true);
     expect(liveTensors()).toBe(before);
     model.dispose();
   });

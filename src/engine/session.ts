@@ -47,6 +47,25 @@ export interface FusionRunOptions extends RegionRunOptions {
   gradientMethod?: GradientMethodId;
 }
 
+export function nonFiniteActivationsMessage(layer: string, bad: number, total: number): string {
+  return `The activations at layer ${layer} contain ${bad} NaN or infinite values (of ${total}), so no map at this layer means anything; choose another layer.`;
+}
+
+/**
+ * A gradient-family saliency (Σ_k w_k A_k at feature resolution) → the map: ReLU, upsample to
+ * the input size, checks (non-finite values refused, all-zero and constant maps reported), N.
+ */
+export async function gradientMapFromSaliency(sal: tf.Tensor2D, inputSize: [number, number], label: string, method: GradientMethodId, variant: Variant): Promise<GradientMapResult> {
+  const up = await reluUpsample(sal, inputSize);
+  const stats = mapStats(up);
+  const warnings: string[] = [];
+  if (stats.nonFinite > 0) throw new CamError(`${label} produced ${stats.nonFinite} NaN or infinite values`, 'non-finite');
+  const allZero = !(stats.max > 0);
+  if (allZero) warnings.push(`${label} is all zero: all evidence is negative for this class at this layer.`);
+  else if (isConstant(up)) warnings.push(`${label} is constant.`);
+  return { method, map: normalizeMap(up, variant), allZero, warnings };
+}
+
 export class ExplanationSession {
   readonly inputSize: [number, number];
   /** Logits and probabilities of the unmasked image. */
@@ -185,7 +204,7 @@ export class ExplanationSession {
       let bad = 0;
       for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) bad++;
       if (bad > 0) {
-        throw new CamError(`The activations at layer ${this.layer} contain ${bad} NaN or infinite values (of ${a.length}), so no map at this layer means anything; choose another layer.`, 'non-finite');
+        throw new CamError(nonFiniteActivationsMessage(this.layer, bad, a.length), 'non-finite');
       }
     })();
     return this.activationCheck;
@@ -200,15 +219,11 @@ export class ExplanationSession {
       const [, h, w, K] = this.A.shape;
       return impl.saliency(tf.reshape(this.A, [h, w, K]) as tf.Tensor3D, tf.reshape(g, [h, w, K]) as tf.Tensor3D);
     });
-    const up = await reluUpsample(sal, this.inputSize);
-    sal.dispose();
-    const stats = mapStats(up);
-    const warnings: string[] = [];
-    if (stats.nonFinite > 0) throw new CamError(`${impl.label} produced ${stats.nonFinite} NaN or infinite values`, 'non-finite');
-    const allZero = !(stats.max > 0);
-    if (allZero) warnings.push(`${impl.label} is all zero: all evidence is negative for this class at this layer.`);
-    else if (isConstant(up)) warnings.push(`${impl.label} is constant.`);
-    return { method, map: normalizeMap(up, variant), allZero, warnings };
+    try {
+      return await gradientMapFromSaliency(sal, this.inputSize, impl.label, method, variant);
+    } finally {
+      sal.dispose();
+    }
   }
 
   /** Channel order by decreasing |Grad-CAM weight|, for early partial maps. */

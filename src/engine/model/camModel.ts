@@ -185,6 +185,28 @@ export class CamModel {
     });
   }
 
+  /**
+   * Logits for x on the layer path (so gradients flow), with the output of each layer named in
+   * `hooks` passed through its hook on the way down (the hook returns the tensor the rest of the
+   * network uses). A hook that is an identity with a custom gradient sees ∂z/∂A of its layer in
+   * the backward pass: one forward and one backward pass give the gradients at every layer.
+   */
+  logitsThrough(x: tf.Tensor4D, hooks: Map<string, (a: tf.Tensor) => tf.Tensor>): tf.Tensor2D {
+    const overrides = new Map(this.overrides);
+    for (const [name, hook] of hooks) {
+      const steps = this.allSteps.filter((s) => s.layer.name === name);
+      const step = steps[steps.length - 1]; // a shared layer: its last use, as split() takes
+      if (!step || step.outputs.length !== 1) throw new Error(`No single-output layer named "${name}" feeds the class scores`);
+      const inner = this.overrides.get(step);
+      overrides.set(step, (inputs) => {
+        const out = inner ? inner(inputs) : step.layer.apply(inputs.length === 1 ? inputs[0] : inputs, { ...(step.node.callArgs ?? {}), training: false });
+        return hook(Array.isArray(out) ? out[0] : out);
+      });
+    }
+    const [z] = this.graph.run(this.allSteps, new Map([[this.graph.inputIds[0], x as tf.Tensor]]), [this.logitsId], overrides);
+    return tf.reshape(z, [x.shape[0], -1]) as tf.Tensor2D;
+  }
+
   dispose(): void {
     this.overrides.forEach((f) => (f as { dispose?: () => void }).dispose?.());
     this.fused.dispose();

@@ -20,5 +20,7 @@ export interface ExplainableModel {
   split(layerName?: string): ModelSplit;
   /** x [B,H,W,3] in input space → logits [B, classes]. */
   logits(x: tf.Tensor4D): tf.Tensor2D;
+  /** Logits with hooks on layer outputs (CamModel); models without it compute layer gradients one layer at a time. */
+  logitsThrough?(x: tf.Tensor4D, hooks: Map<string, (a: tf.Tensor) => tf.Tensor>): tf.Tensor2D;
   dispose(): void;
 }

@@ -57,6 +57,19 @@ describe('layerThumbnails', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('all layers in one backward pass equal each layer computed on its own (its own forward and backward pass)', async () => {
+    const names = cam.candidateLayers().map((l) => l.name);
+    const together = await layerThumbnails(cam, input, 1, { size: 16 });
+    for (const [i, name] of names.entries()) {
+      const [alone] = await layerThumbnails(cam, input, 1, { size: 16, layers: [name] });
+      expect(together[i].layer.name).toBe(name);
+      expect(together[i].allZero, name).toBe(alone.allZero);
+      let d = 0;
+      for (let j = 0; j < alone.map.length; j++) d = Math.max(d, Math.abs(alone.map[j] - together[i].map[j]));
+      expect(d, name).toBeLessThan(1e-5);
+    }
+  });
+
   it('small thumbnails keep the aspect, a chosen subset, and cancellation between layers', async () => {
     const t = await layerThumbnails(cam, input, 0, { size: 8, layers: ['res3_out'] });
     expect(t).toHaveLength(1);
