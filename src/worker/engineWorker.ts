@@ -427,7 +427,7 @@ const thumbContext: ThumbContext = {
   latestGen,
   post: (m, t) => post(m, t),
   enqueue,
-  remoteThumbnail: (input, layer, classIndex, size) => (helper?.usable ? helper.thumbnail(input, layer, classIndex, size) : null),
+  remoteThumbnails: (input, layers, classIndex, size) => (helper?.usable ? helper.thumbnails(input, layers, classIndex, size) : null),
 };
 
 scope.onmessage = (e: MessageEvent<WorkerRequest>) => {

@@ -53,9 +53,9 @@ export class ScoreHelper {
     return (channels) => this.request<Float32Array>((id) => ({ type: 'scores', id, version, key: run.key, input: run.input, layer: run.layer, classIndex: run.classIndex, variant: run.variant, channels, batchSize: run.batchSize }));
   }
 
-  /** One layer-picker thumbnail, computed on the helper (rejects if it cannot). */
-  thumbnail(input: Float32Array, layer: string, classIndex: number, size: number): Promise<HelperThumb> {
-    return this.request<HelperThumb>((id) => ({ type: 'thumb', id, version: this.modelVersion, input, layer, classIndex, size }));
+  /** The layer-picker thumbnails of these layers, computed on the helper (rejects if it cannot). */
+  thumbnails(input: Float32Array, layers: string[], classIndex: number, size: number): Promise<HelperThumb[]> {
+    return this.request<HelperThumb[]>((id) => ({ type: 'thumbs', id, version: this.modelVersion, input, layers, classIndex, size }));
   }
 
   private request<T>(make: (id: number) => HelperRequest): Promise<T> {
@@ -80,8 +80,8 @@ export class ScoreHelper {
   }
 
   private onReply(msg: HelperReply): void {
-    if (msg.type === 'scores' || msg.type === 'thumb') {
-      this.pending.get(msg.id)?.resolve((msg.type === 'scores' ? msg.values : msg.thumb) as never);
+    if (msg.type === 'scores' || msg.type === 'thumbs') {
+      this.pending.get(msg.id)?.resolve((msg.type === 'scores' ? msg.values : msg.thumbs) as never);
       this.pending.delete(msg.id);
     } else if (msg.type === 'error') {
       if (msg.id === undefined) return; // a model it could not build: its requests fail one by one

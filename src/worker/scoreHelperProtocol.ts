@@ -35,9 +35,10 @@ export type HelperRequest =
       channels: number[];
       batchSize: number;
     }
-  | { type: 'thumb'; id: number; version: number; input: Float32Array; layer: string; classIndex: number; size: number };
+  /** The layer picker's thumbnails for these layers, all from one forward and backward pass. */
+  | { type: 'thumbs'; id: number; version: number; input: Float32Array; layers: string[]; classIndex: number; size: number };
 
-/** One layer-picker thumbnail (a small Grad-CAM at one layer), computed by the helper. */
+/** A layer-picker thumbnail (a small Grad-CAM at one layer), computed by the helper. */
 export interface HelperThumb {
   map: Float32Array;
   size: [number, number];
@@ -48,5 +49,5 @@ export interface HelperThumb {
 export type HelperReply =
   | { type: 'ready'; backend: string }
   | { type: 'scores'; id: number; values: Float32Array }
-  | { type: 'thumb'; id: number; thumb: HelperThumb }
+  | { type: 'thumbs'; id: number; thumbs: HelperThumb[] }
   | { type: 'error'; id?: number; message: string };

@@ -66,11 +66,11 @@ async function handle(req: HelperRequest): Promise<void> {
       }
       return;
     }
-    case 'thumb': {
+    case 'thumbs': {
       try {
         if (!model || model.version !== req.version) throw new Error('the helper does not hold this model');
-        const [t] = await layerThumbnails(model.model, req.input, req.classIndex, { layers: [req.layer], size: req.size });
-        scope.postMessage({ type: 'thumb', id: req.id, thumb: { map: t.map, size: t.size, allZero: t.allZero, error: t.error } }, [t.map.buffer]);
+        const thumbs = (await layerThumbnails(model.model, req.input, req.classIndex, { layers: req.layers, size: req.size })).map((t) => ({ map: t.map, size: t.size, allZero: t.allZero, error: t.error }));
+        scope.postMessage({ type: 'thumbs', id: req.id, thumbs }, thumbs.map((t) => t.map.buffer));
       } catch (e) {
         scope.postMessage({ type: 'error', id: req.id, message: (e as Error).message });
       }
@@ -100,6 +100,10 @@ async function pump(): Promise<void> {
 }
 
 scope.onmessage = (e) => {
-  (e.data.type === 'thumb' ? background : urgent).push(e.data);
+  if (e.data.type === 'thumbs') {
+    // only the newest image's thumbnails matter: drop older ones still waiting
+    for (const old of background.splice(0)) scope.postMessage({ type: 'error', id: (old as { id: number }).id, message: 'superseded by a newer request' });
+  }
+  (e.data.type === 'thumbs' ? background : urgent).push(e.data);
   if (!running) void pump();
 };
