@@ -19,20 +19,21 @@ import { FaithfulnessEvaluator } from '../engine/metrics/faithfulness';
 import { csvLine, summarizeByMethod, type SummaryRow } from '../engine/metrics/summary';
 import { boxesToInput, energyPointingGame, pointingGame, type Box } from '../engine/metrics/localization';
 import { readImageFile } from '../node/files';
-import { initBackend, listArg, listImages, loadCamModel, numberArg, parseCli, reportError, stemOf, UsageError } from './common';
+import { CliScoreWorkers, initBackend, listArg, listImages, loadCamModel, numberArg, parseCli, reportError, stemOf, usesScoreCam, UsageError, workersArg, WORKERS_USAGE } from './common';
 
 export const EVALUATE_USAGE = `usage: fusion-cam evaluate --model <folder|model.json|URL> --images <folder> [--labels labels.json]
   [--methods gradcam,scorecam,fusioncam] [--limit N] [--seed S] [--batch 32] [--out results.csv]
   [--class-source predicted|label] [--layer NAME] [--variant reference|xplain]
   [--scorecam-variant reference|xplain|original] [--gradient-method gradcam] [--region-method scorecam]
   [--theta 10] [--tau 1] [--step 448] [--backend wasm|cpu] [--preprocessing …] [--class-names FILE] [--resize bilinear|pillow]
-  [--resume]
+  [--resume] [--workers 2]
   Methods: gradient family (gradcam, gradcampp, xgradcam, layercam), region family
   (scorecam, groupcam, ablationcam, unioncam) and fusioncam. --labels is the dataset's ground truth
   (a JSON list, or {images: [...]}, of {file, label, width, height, boxes_xyxy}); a labels.json inside
   the images folder is used when --labels is not given. --class-names overrides the model's class names.
   Writes results.csv and results.json (same stem as --out) with one row per image and method;
-  --resume keeps the images an earlier run with the same settings finished and does the rest.`;
+  --resume keeps the images an earlier run with the same settings finished and does the rest.
+  ${WORKERS_USAGE}`;
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -57,6 +58,7 @@ const OPTIONS = {
   resize: { type: 'string' },
   'class-names': { type: 'string' },
   resume: { type: 'boolean' },
+  workers: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -189,6 +191,7 @@ function progressBar(total: number): { update(done: number, detail: string): voi
 }
 
 export async function runEvaluate(argv: string[]): Promise<number> {
+  let helpers: CliScoreWorkers | null = null;
   try {
     const { values: a } = parseCli(argv, OPTIONS);
     if (a.help) {
@@ -218,6 +221,7 @@ export async function runEvaluate(argv: string[]): Promise<number> {
     const step = numberArg(a.step, 'step', 448, (v) => Number.isInteger(v) && v >= 1);
     const theta = numberArg(a.theta, 'theta', 10, (v) => v >= 0 && v < 100);
     const tau = numberArg(a.tau, 'tau', 1, (v) => v > 0);
+    const workers = workersArg(a.workers);
     const outCsv = a.out ?? 'results.csv';
     const outJson = outCsv.replace(/\.csv$/i, '') + '.json';
 
@@ -244,9 +248,13 @@ export async function runEvaluate(argv: string[]): Promise<number> {
     }
 
     const backend = await initBackend(a.backend);
-    const camModel = await loadCamModel({ model: a.model, preprocessing: a.preprocessing, labels: a['class-names'] }, (s) => process.stderr.write(s + '\n'));
+    const modelArgs = { model: a.model, preprocessing: a.preprocessing, labels: a['class-names'] };
+    // the worker threads load the model while this thread does
+    if (workers > 1 && usesScoreCam(methods, regionMethod)) helpers = new CliScoreWorkers(workers, modelArgs, backend);
+    const camModel = await loadCamModel(modelArgs, (s) => process.stderr.write(s + '\n'));
     const layer = a.layer ?? camModel.defaultLayer();
     camModel.split(layer); // fail early on a bad layer
+    helpers?.arm();
     const params: FusionParams = { theta, tau, variant, weights: { mode: 'auto' } };
     const modelId = camModel.descriptor.id;
     await fs.mkdir(path.dirname(path.resolve(outCsv)), { recursive: true });
@@ -273,7 +281,7 @@ export async function runEvaluate(argv: string[]): Promise<number> {
     }
     await fs.writeFile(outCsv, CSV_COLUMNS.join(',') + '\n' + rows.map((r) => csvLine(r, CSV_COLUMNS) + '\n').join(''));
     const bar = progressBar(files.length);
-    const settings = { model: modelId, modelUrl: camModel.descriptor.url, layer, backend, resize, methods, variant, scoreCamVariant: scoreVariant, gradientMethod, regionMethod, theta, tau, step, batchSize, classSource, labels: labelsFile ?? null, limit: Number.isFinite(limit) ? limit : null, seed: seed ?? null };
+    const settings = { model: modelId, modelUrl: camModel.descriptor.url, layer, backend, workers: helpers ? workers : 1, resize, methods, variant, scoreCamVariant: scoreVariant, gradientMethod, regionMethod, theta, tau, step, batchSize, classSource, labels: labelsFile ?? null, limit: Number.isFinite(limit) ? limit : null, seed: seed ?? null };
     const writeJson = () =>
       fs.writeFile(outJson, JSON.stringify({ settings, summary: summarize(rows, methods), rows, curves, failures }, null, 1));
     const t0 = performance.now();
@@ -296,19 +304,26 @@ export async function runEvaluate(argv: string[]): Promise<number> {
         ev = FaithfulnessEvaluator.create((x) => camModel.logits(x), session.x, c, { step, batchSize });
         const boxes = gt?.boxes ? boxesToInput(gt.boxes, gt.width ?? img.width, gt.height ?? img.height, camModel.inputSize) : undefined;
         const imageRows: ResultRow[] = [];
+        let workerPasses = 0;
         for (const m of methods) {
           const tm = performance.now();
-          const onProgress = (p: { done: number; total: number }) => bar.update(i, `${stem} ${m} ${p.done}/${p.total}`);
+          // remoteScores for this method's Score-CAM run (if it runs one: a cached map costs nothing)
+          const remote = m in GRADIENT_METHODS ? null : helpers?.run({ key: i, input, layer, classIndex: c, variant: scoreVariant, batchSize }) ?? null;
+          const onProgress = (p: { done: number; total: number }) => {
+            remote?.progress(p.done, p.total);
+            bar.update(i, `${stem} ${m} ${p.done}/${p.total}`);
+          };
           bar.update(i, `${stem} ${m}`);
           let map: Float32Array;
           if (m === 'fusioncam') {
-            map = (await session.fusion(c, params, { gradientMethod, method: regionMethod, variant: scoreVariant, batchSize, onProgress })).map;
+            map = (await session.fusion(c, params, { gradientMethod, method: regionMethod, variant: scoreVariant, batchSize, onProgress, remoteScores: remote?.scores })).map;
           } else if (m in GRADIENT_METHODS) {
             map = (await session.gradientMap(c, m as GradientMethodId, variant)).map;
           } else {
-            map = (await session.regionMap(c, { method: m as RegionMethodId, variant: scoreVariant, batchSize, onProgress })).map;
+            map = (await session.regionMap(c, { method: m as RegionMethodId, variant: scoreVariant, batchSize, onProgress, remoteScores: remote?.scores })).map;
           }
           const mapMs = performance.now() - tm;
+          workerPasses += remote?.passes ?? 0;
           const tq = performance.now();
           const r = await ev.evaluate(map, { onProgress: (p) => bar.update(i, `${stem} ${m} metrics ${p.done}/${p.total}`) });
           imageRows.push({
@@ -337,7 +352,7 @@ export async function runEvaluate(argv: string[]): Promise<number> {
         rows.push(...imageRows);
         await fs.appendFile(outCsv, imageRows.map((r) => csvLine(r, CSV_COLUMNS) + '\n').join(''));
         const secs = (performance.now() - tImage) / 1000;
-        bar.line(`[${i + 1}/${files.length}] ${stem}: class ${c} ${camModel.label(c)} · ${imageRows.map((r) => `${r.method} del ${r.deletionAuc.toFixed(3)} ins ${r.insertionAuc.toFixed(3)}`).join(' · ')} · ${secs.toFixed(1)} s`);
+        bar.line(`[${i + 1}/${files.length}] ${stem}: class ${c} ${camModel.label(c)} · ${imageRows.map((r) => `${r.method} del ${r.deletionAuc.toFixed(3)} ins ${r.insertionAuc.toFixed(3)}`).join(' · ')} · ${secs.toFixed(1)} s${workerPasses ? ` (${workerPasses} Score-CAM passes on ${helpers!.others})` : ''}`);
       } catch (e) {
         // one bad image does not end the run; it is reported and listed in the JSON
         const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0];
@@ -352,12 +367,14 @@ export async function runEvaluate(argv: string[]): Promise<number> {
     bar.update(files.length, 'done');
     const summary = summarize(rows, methods);
     const minutes = (performance.now() - t0) / 60000;
-    process.stderr.write(`\n${rows.length / methods.length} images × ${methods.length} methods in ${minutes.toFixed(1)} min (${backend}); rows: ${outCsv}, ${outJson}${failures.length ? `; ${failures.length} image(s) skipped` : ''}\n`);
+    process.stderr.write(`\n${rows.length / methods.length} images × ${methods.length} methods in ${minutes.toFixed(1)} min (${backend}${helpers ? `, ${workers} workers` : ''}); rows: ${outCsv}, ${outJson}${failures.length ? `; ${failures.length} image(s) skipped` : ''}\n`);
     process.stdout.write(formatSummary(summary) + '\n');
     camModel.dispose();
     if (process.env.FUSION_CAM_DEBUG) process.stderr.write(`tensors left: ${tf.memory().numTensors}\n`);
     return failures.length > 0 && rows.length === 0 ? 1 : 0;
   } catch (e) {
     return reportError(e, EVALUATE_USAGE);
+  } finally {
+    await helpers?.stop();
   }
 }

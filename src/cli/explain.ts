@@ -14,14 +14,15 @@ import { COLORMAP_IDS, type ColormapId } from '../engine/colormaps';
 import { ExplanationSession } from '../engine/session';
 import type { FusionParams } from '../engine/fusion';
 import { readImageFile } from '../node/files';
-import { initBackend, listArg, listImages, loadCamModel, numberArg, parseCli, progressLine, reportError, stemOf, UsageError } from './common';
+import { CliScoreWorkers, initBackend, listArg, listImages, loadCamModel, numberArg, parseCli, progressLine, reportError, stemOf, usesScoreCam, UsageError, workersArg, WORKERS_USAGE } from './common';
 
 export const EXPLAIN_USAGE = `usage: fusion-cam explain --model <folder|model.json|URL> --image <file|folder> [--image …]
   [--layer NAME] [--class INDEX] [--methods gradcam,scorecam,fusioncam]
   [--variant reference|xplain] [--scorecam-variant reference|xplain|original]
   [--gradient-method gradcam] [--region-method scorecam] [--theta 10] [--tau 1] [--gradient-share γ]
   [--batch 32] [--backend wasm|cpu] [--preprocessing mobilenet|unit|imagenet|raw] [--labels FILE]
-  [--resize bilinear|pillow] [--colormap turbo] [--opacity 0.5] [--save-input] [--out DIR]`;
+  [--resize bilinear|pillow] [--colormap turbo] [--opacity 0.5] [--save-input] [--workers 2] [--out DIR]
+  ${WORKERS_USAGE}`;
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -44,6 +45,7 @@ const OPTIONS = {
   colormap: { type: 'string' },
   opacity: { type: 'string' },
   'save-input': { type: 'boolean' },
+  workers: { type: 'string' },
   out: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -55,6 +57,7 @@ function f32Bytes(map: Float32Array): Buffer {
 }
 
 export async function runExplain(argv: string[]): Promise<number> {
+  let helpers: CliScoreWorkers | null = null;
   try {
     const { values: a } = parseCli(argv, OPTIONS);
     if (a.help) {
@@ -82,19 +85,23 @@ export async function runExplain(argv: string[]): Promise<number> {
     const resize = (a.resize ?? 'bilinear') as ResizeMethod;
     if (resize !== 'bilinear' && resize !== 'pillow') throw new UsageError(`--resize must be bilinear (TF.js resizeBilinear, the app's) or pillow (torchvision/PIL), got "${a.resize}"`);
     const classArg = a.class === undefined ? undefined : numberArg(a.class, 'class', 0, (v) => Number.isInteger(v) && v >= 0, 'a class index (a whole number ≥ 0)');
+    const workers = workersArg(a.workers);
     const outDir = a.out ?? 'out';
     const images = await listImages(a.image ?? []);
     const backend = await initBackend(a.backend);
+    // the worker threads load the model while this thread does
+    if (workers > 1 && usesScoreCam(methods, regionMethod)) helpers = new CliScoreWorkers(workers, a, backend);
     const camModel = await loadCamModel(a, (s) => process.stderr.write(s + '\n'));
     if (classArg !== undefined && classArg >= camModel.numClasses) {
       throw new CamError(`Class index ${classArg} is out of range: the model has classes 0–${camModel.numClasses - 1}`, 'class-range');
     }
     const layer = a.layer ?? camModel.defaultLayer();
     camModel.split(layer); // fail early on a bad layer
+    helpers?.arm();
     await fs.mkdir(outDir, { recursive: true });
     const params: FusionParams = { theta, tau, variant, weights: share === undefined ? { mode: 'auto' } : { mode: 'manual', gradientShare: share } };
 
-    for (const file of images) {
+    for (const [imageIndex, file] of images.entries()) {
       const stem = stemOf(file);
       const t0 = performance.now();
       const img = await readImageFile(file);
@@ -105,12 +112,24 @@ export async function runExplain(argv: string[]): Promise<number> {
         const timings: Record<string, number> = { prepare: performance.now() - t0 };
         const maps: Record<string, Float32Array> = {};
         const details: Record<string, unknown> = {};
+        /** Score-CAM passes run on the worker threads, per method. */
+        const workerPasses: Record<string, number> = {};
         const [H, W] = camModel.inputSize;
         for (const m of methods) {
           const t = performance.now();
+          // remoteScores for this method's Score-CAM run (if it runs one: a cached map costs nothing)
+          const remote = m in GRADIENT_METHODS ? null : helpers?.run({ key: imageIndex, input, layer, classIndex: c, variant: scoreVariant, batchSize }) ?? null;
+          const shared = (progress: (done: number, total: number) => void) => ({
+            batchSize,
+            remoteScores: remote?.scores,
+            onProgress: (p: { done: number; total: number }) => {
+              remote?.progress(p.done, p.total);
+              progress(p.done, p.total);
+            },
+          });
           if (m === 'fusioncam') {
             const progress = progressLine(`${stem} fusion-cam region map`);
-            const f = await session.fusion(c, params, { gradientMethod, method: regionMethod, variant: scoreVariant, batchSize, onProgress: (p) => progress(p.done, p.total) });
+            const f = await session.fusion(c, params, { gradientMethod, method: regionMethod, variant: scoreVariant, ...shared(progress) });
             maps[m] = f.map;
             details[m] = {
               variant,
@@ -130,11 +149,15 @@ export async function runExplain(argv: string[]): Promise<number> {
             details[m] = { allZero: g.allZero, warnings: g.warnings };
           } else {
             const progress = progressLine(`${stem} ${m}`);
-            const r = await session.regionMap(c, { method: m as RegionMethodId, variant: scoreVariant, batchSize, onProgress: (p) => progress(p.done, p.total) });
+            const r = await session.regionMap(c, { method: m as RegionMethodId, variant: scoreVariant, ...shared(progress) });
             maps[m] = r.map;
             details[m] = { variant: scoreVariant, forwardPasses: r.forwardPasses, constantChannels: r.constantChannels };
           }
           timings[m] = performance.now() - t;
+          if (remote) {
+            workerPasses[m] = remote.passes;
+            (details[m] as Record<string, unknown>).workerPasses = remote.passes;
+          }
         }
         for (const [m, map] of Object.entries(maps)) {
           await fs.writeFile(path.join(outDir, `${stem}.${m}.f32`), f32Bytes(map));
@@ -163,6 +186,7 @@ export async function runExplain(argv: string[]): Promise<number> {
           model: { id: camModel.descriptor.id, name: camModel.name, url: camModel.descriptor.url, inputSize: camModel.inputSize, preprocessing: camModel.descriptor.preprocessing.id, stopsBeforeSoftmax: camModel.stopsBeforeSoftmax },
           layer: { name: session.split.layer.name, shape: session.split.layer.shape },
           backend,
+          workers: helpers ? workers : 1,
           class: { index: c, name: camModel.label(c), probability: session.probabilities[c], logit: session.logits[c], predicted: classArg === undefined },
           top5: session.topK(5),
           methods: details,
@@ -171,7 +195,7 @@ export async function runExplain(argv: string[]): Promise<number> {
           timingsMs: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 10) / 10])),
         };
         await fs.writeFile(path.join(outDir, `${stem}.json`), JSON.stringify(report, null, 2));
-        process.stdout.write(`${stem}: ${camModel.label(c)} (${(session.probabilities[c] * 100).toFixed(1)} %) · ${methods.map((m) => `${m} ${(timings[m] / 1000).toFixed(2)} s`).join(' · ')} → ${outDir}\n`);
+        process.stdout.write(`${stem}: ${camModel.label(c)} (${(session.probabilities[c] * 100).toFixed(1)} %) · ${methods.map((m) => `${m} ${(timings[m] / 1000).toFixed(2)} s${workerPasses[m] ? ` (${workerPasses[m]} on ${helpers!.others})` : ''}`).join(' · ')} → ${outDir}\n`);
       } finally {
         session.dispose();
       }
@@ -181,5 +205,7 @@ export async function runExplain(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     return reportError(e, EXPLAIN_USAGE);
+  } finally {
+    await helpers?.stop();
   }
 }
