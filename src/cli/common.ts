@@ -9,7 +9,7 @@ import { registryEntryForPath } from '../engine/model/registry';
 import { parseLabels } from '../engine/model/custom';
 import { initNodeBackend, type NodeBackend } from '../node/backend';
 import { loadLayersModelFromPathOrUrl } from '../node/files';
-import { defaultWorkerCount, ScoreWorkers, type RemoteRun, type ScoreRun } from '../node/scoreWorkers';
+import { defaultWorkerCount } from '../node/scoreWorkers';
 
 /** A user mistake: print the message (and usage hint) and exit 2. */
 export class UsageError extends Error {}
@@ -46,59 +46,9 @@ export async function initBackend(name: string | undefined): Promise<string> {
   return initNodeBackend(b);
 }
 
-/** The --workers line of both commands' usage. */
-export const WORKERS_USAGE = `--workers N: threads (engines) sharing Score-CAM's forward passes, one per core (default 2 when
-  there are 2 or more cores, else 1; 1 = the main thread only). The maps are the same for every N.`;
-
 /** --workers: engines for Score-CAM (the main thread and N − 1 worker threads). */
 export function workersArg(value: string | undefined): number {
   return numberArg(value, 'workers', defaultWorkerCount(), (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'a whole number from 1 to 64');
-}
-
-/** Whether any of the methods runs Score-CAM (the only method the worker threads help). */
-export function usesScoreCam(methods: string[], regionMethod: string): boolean {
-  const region = (m: string) => m === 'scorecam' || m === 'unioncam';
-  return methods.some((m) => region(m) || (m === 'fusioncam' && region(regionMethod)));
-}
-
-/**
- * The worker threads of one command: started early, so they load the model while the main thread
- * does. Their failure lines wait until arm() (called once the main thread has its model), so a
- * model that cannot load is reported once, by the main thread, not again by each worker.
- */
-export class CliScoreWorkers {
-  private armed = false;
-  private readonly notes: string[] = [];
-  private readonly pool: ScoreWorkers | null;
-
-  /** `workers` engines in all: workers − 1 threads besides the main one (none for 1). */
-  constructor(
-    readonly workers: number,
-    args: ModelArgs,
-    backend: string,
-  ) {
-    const log = (line: string) => (this.armed ? process.stderr.write(line + '\n') : this.notes.push(line));
-    this.pool = workers > 1 && args.model ? ScoreWorkers.start(workers - 1, { backend: backend as NodeBackend, model: { model: args.model, preprocessing: args.preprocessing, labels: args.labels } }, log) : null;
-  }
-
-  arm(): void {
-    this.armed = true;
-    for (const line of this.notes.splice(0)) process.stderr.write(line + '\n');
-  }
-
-  /** remoteScores (and its progress hook) for one Score-CAM run; null without worker threads. */
-  run(run: ScoreRun): RemoteRun | null {
-    return this.pool && this.pool.live > 0 ? this.pool.run(run) : null;
-  }
-
-  /** "a second worker" / "3 other workers", for "(N on …)". */
-  get others(): string {
-    return this.workers === 2 ? 'a second worker' : `${this.workers - 1} other workers`;
-  }
-
-  stop(): Promise<void> {
-    return this.pool?.stop() ?? Promise.resolve();
-  }
 }
 
 async function readLabels(source: string): Promise<string[]> {

@@ -19,7 +19,8 @@ import { FaithfulnessEvaluator } from '../engine/metrics/faithfulness';
 import { csvLine, summarizeByMethod, type SummaryRow } from '../engine/metrics/summary';
 import { boxesToInput, energyPointingGame, pointingGame, type Box } from '../engine/metrics/localization';
 import { readImageFile } from '../node/files';
-import { CliScoreWorkers, initBackend, listArg, listImages, loadCamModel, numberArg, parseCli, reportError, stemOf, usesScoreCam, UsageError, workersArg, WORKERS_USAGE } from './common';
+import { initBackend, listArg, listImages, loadCamModel, numberArg, parseCli, reportError, stemOf, UsageError, workersArg } from './common';
+import { CliScoreWorkers, usesScoreCam, WORKERS_USAGE } from './workers';
 
 export const EVALUATE_USAGE = `usage: fusion-cam evaluate --model <folder|model.json|URL> --images <folder> [--labels labels.json]
   [--methods gradcam,scorecam,fusioncam] [--limit N] [--seed S] [--batch 32] [--out results.csv]
@@ -190,7 +191,8 @@ function progressBar(total: number): { update(done: number, detail: string): voi
   };
 }
 
-export async function runEvaluate(argv: string[]): Promise<number> {
+/** `early`: worker threads main.ts started from the raw arguments (adopted if they fit, else stopped). */
+export async function runEvaluate(argv: string[], early: CliScoreWorkers | null = null): Promise<number> {
   let helpers: CliScoreWorkers | null = null;
   try {
     const { values: a } = parseCli(argv, OPTIONS);
@@ -250,7 +252,7 @@ export async function runEvaluate(argv: string[]): Promise<number> {
     const backend = await initBackend(a.backend);
     const modelArgs = { model: a.model, preprocessing: a.preprocessing, labels: a['class-names'] };
     // the worker threads load the model while this thread does
-    if (workers > 1 && usesScoreCam(methods, regionMethod)) helpers = new CliScoreWorkers(workers, modelArgs, backend);
+    if (workers > 1 && usesScoreCam(methods, regionMethod)) helpers = early?.matches(workers, modelArgs, backend) ? early : new CliScoreWorkers(workers, modelArgs, backend);
     const camModel = await loadCamModel(modelArgs, (s) => process.stderr.write(s + '\n'));
     const layer = a.layer ?? camModel.defaultLayer();
     camModel.split(layer); // fail early on a bad layer
@@ -375,6 +377,6 @@ export async function runEvaluate(argv: string[]): Promise<number> {
   } catch (e) {
     return reportError(e, EVALUATE_USAGE);
   } finally {
-    await helpers?.stop();
+    await Promise.all([helpers?.stop(), early?.stop()]);
   }
 }

@@ -14,15 +14,11 @@ import { COLORMAP_IDS, type ColormapId } from '../engine/colormaps';
 import { ExplanationSession } from '../engine/session';
 import type { FusionParams } from '../engine/fusion';
 import { readImageFile } from '../node/files';
-import { CliScoreWorkers, initBackend, listArg, listImages, loadCamModel, numberArg, parseCli, progressLine, reportError, stemOf, usesScoreCam, UsageError, workersArg, WORKERS_USAGE } from './common';
+import { initBackend, listArg, listImages, loadCamModel, numberArg, parseCli, progressLine, reportError, stemOf, UsageError, workersArg } from './common';
+import { EXPLAIN_USAGE } from './usage';
+import { CliScoreWorkers, usesScoreCam } from './workers';
 
-export const EXPLAIN_USAGE = `usage: fusion-cam explain --model <folder|model.json|URL> --image <file|folder> [--image …]
-  [--layer NAME] [--class INDEX] [--methods gradcam,scorecam,fusioncam]
-  [--variant reference|xplain] [--scorecam-variant reference|xplain|original]
-  [--gradient-method gradcam] [--region-method scorecam] [--theta 10] [--tau 1] [--gradient-share γ]
-  [--batch 32] [--backend wasm|cpu] [--preprocessing mobilenet|unit|imagenet|raw] [--labels FILE]
-  [--resize bilinear|pillow] [--colormap turbo] [--opacity 0.5] [--save-input] [--workers 2] [--out DIR]
-  ${WORKERS_USAGE}`;
+export { EXPLAIN_USAGE };
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -56,7 +52,8 @@ function f32Bytes(map: Float32Array): Buffer {
   return b;
 }
 
-export async function runExplain(argv: string[]): Promise<number> {
+/** `early`: worker threads main.ts started from the raw arguments (adopted if they fit, else stopped). */
+export async function runExplain(argv: string[], early: CliScoreWorkers | null = null): Promise<number> {
   let helpers: CliScoreWorkers | null = null;
   try {
     const { values: a } = parseCli(argv, OPTIONS);
@@ -90,7 +87,7 @@ export async function runExplain(argv: string[]): Promise<number> {
     const images = await listImages(a.image ?? []);
     const backend = await initBackend(a.backend);
     // the worker threads load the model while this thread does
-    if (workers > 1 && usesScoreCam(methods, regionMethod)) helpers = new CliScoreWorkers(workers, a, backend);
+    if (workers > 1 && usesScoreCam(methods, regionMethod)) helpers = early?.matches(workers, a, backend) ? early : new CliScoreWorkers(workers, a, backend);
     const camModel = await loadCamModel(a, (s) => process.stderr.write(s + '\n'));
     if (classArg !== undefined && classArg >= camModel.numClasses) {
       throw new CamError(`Class index ${classArg} is out of range: the model has classes 0–${camModel.numClasses - 1}`, 'class-range');
@@ -206,6 +203,6 @@ export async function runExplain(argv: string[]): Promise<number> {
   } catch (e) {
     return reportError(e, EXPLAIN_USAGE);
   } finally {
-    await helpers?.stop();
+    await Promise.all([helpers?.stop(), early?.stop()]);
   }
 }

@@ -1,5 +1,10 @@
-/** fusion-cam: command-line entry. Each subcommand lives in its own module. */
-import { EXPLAIN_USAGE } from './explain';
+/**
+ * fusion-cam: command-line entry. Each subcommand lives in its own module, loaded on demand; this
+ * module stays light (no engine, no tfjs), so the Score-CAM worker threads start before the
+ * command's module loads (see workers.ts).
+ */
+import { EXPLAIN_USAGE } from './usage';
+import { earlyScoreWorkers } from './workers';
 
 const USAGE = `fusion-cam — Grad-CAM, Score-CAM and Fusion-CAM for TF.js models
 
@@ -15,19 +20,23 @@ Run 'fusion-cam <command> --help' for each command's options.`;
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'explain':
-      return (await import('./explain')).runExplain(rest);
+    case 'explain': {
+      const early = earlyScoreWorkers('explain', rest);
+      return (await import('./explain')).runExplain(rest, early);
+    }
     case 'evaluate':
     case 'metrics': {
       const file = command === 'evaluate' ? './evaluate' : './metrics';
-      let mod: Record<string, (argv: string[]) => Promise<number>>;
+      const early = command === 'evaluate' ? earlyScoreWorkers('evaluate', rest) : null;
+      let mod: Record<string, (argv: string[], early: ReturnType<typeof earlyScoreWorkers>) => Promise<number>>;
       try {
         mod = await import(/* @vite-ignore */ file);
       } catch {
+        await early?.stop();
         process.stderr.write(`fusion-cam: the ${command} command is not available in this build\n`);
         return 1;
       }
-      return (command === 'evaluate' ? mod.runEvaluate : mod.runMetrics)(rest);
+      return (command === 'evaluate' ? mod.runEvaluate : mod.runMetrics)(rest, early);
     }
     case undefined:
     case '-h':

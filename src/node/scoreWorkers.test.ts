@@ -112,6 +112,18 @@ describe('Score-CAM with a second engine in a worker thread', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('a worker still loading when the main thread runs out of work: its request is withdrawn, not waited for', async () => {
+    const slow = ScoreWorkers.start(1, { backend: 'wasm', model: { model: MODEL } }, (s) => notes.push(s))!;
+    const { one, two, passes, calls } = await bothWays('conv_pw_5_relu', 'xplain', 8, slow);
+    // the run ended while the worker was still starting (it takes well over a second)
+    expect(slow.ready).toBe(0);
+    expect(calls).toBe(1);
+    expect(passes).toBe(0);
+    expect(Array.from(two.map)).toEqual(Array.from(one.map));
+    await slow.stop();
+    expect(notes).toEqual([]);
+  });
+
   it('a worker that cannot start (its model is missing): the map is the same, one line says why', async () => {
     const { one, two, passes } = await bothWays('conv_pw_5_relu', 'reference', 8, broken);
     expect(Array.from(two.map)).toEqual(Array.from(one.map));

@@ -209,8 +209,11 @@ export class ScoreWorkers {
    */
   run(run: ScoreRun): RemoteRun {
     let passes = 0;
-    let held: { size: number; withdraw(): void } | null = null;
-    const readyWorkers = async (size: number): Promise<ScoreWorker[]> => {
+    /** Channels of this run's requests not answered yet (waiting for a worker, or sent). */
+    let outstanding = 0;
+    /** Requests waiting for a worker to be ready: withdraw() rejects one. */
+    const held = new Set<() => void>();
+    const readyWorkers = async (): Promise<ScoreWorker[]> => {
       for (;;) {
         const ready = this.workers.filter((w) => w.ready);
         if (ready.length > 0) return ready;
@@ -218,23 +221,28 @@ export class ScoreWorkers {
         await new Promise<void>((resolve, reject) => {
           const wake = () => {
             this.waiting.delete(wake);
-            held = null;
+            held.delete(withdraw);
             resolve();
           };
-          this.waiting.add(wake);
-          held = {
-            size,
-            withdraw: () => {
-              this.waiting.delete(wake);
-              held = null;
-              reject(new Error('withdrawn: no Score-CAM worker was ready in time'));
-            },
+          const withdraw = () => {
+            this.waiting.delete(wake);
+            held.delete(withdraw);
+            reject(new Error('withdrawn: no Score-CAM worker was ready in time'));
           };
+          this.waiting.add(wake);
+          held.add(withdraw);
         });
       }
     };
     const scores = async (channels: number[]): Promise<Float32Array> => {
-      const ready = await readyWorkers(channels.length);
+      outstanding += channels.length;
+      try {
+        return await scoreOn(await readyWorkers(), channels);
+      } finally {
+        outstanding -= channels.length;
+      }
+    };
+    const scoreOn = async (ready: ScoreWorker[], channels: number[]): Promise<Float32Array> => {
       const parts = Math.min(ready.length, channels.length);
       const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((i * channels.length) / parts));
       const got = await Promise.all(ready.slice(0, parts).map((w, i) => w.score(run, channels.slice(bounds[i], bounds[i + 1]))));
@@ -249,7 +257,8 @@ export class ScoreWorkers {
     return {
       scores,
       progress(done, total) {
-        if (held && done + held.size >= total) held.withdraw();
+        // the main thread has nothing left but the outstanding requests: it takes the held ones
+        if (held.size > 0 && done + outstanding >= total) [...held].forEach((withdraw) => withdraw());
       },
       get passes() {
         return passes;
