@@ -117,7 +117,7 @@ describe('Score-CAM with a second engine in a worker thread', () => {
     const { one, two, passes, calls } = await bothWays('conv_pw_5_relu', 'xplain', 8, slow);
     // the run ended while the worker was still starting (it takes well over a second)
     expect(slow.ready).toBe(0);
-    expect(calls).toBe(1);
+    expect(calls).toBe(2); // the two batches the engine keeps in flight, both withdrawn
     expect(passes).toBe(0);
     expect(Array.from(two.map)).toEqual(Array.from(one.map));
     await slow.stop();

@@ -129,35 +129,40 @@ export async function scoreCamRun(ctx: RegionContext, variant: ScoreCamVariant):
   let done = 0;
   const report = () => ctx.onProgress?.({ done, total: active.length, partial });
   // the channels still to score are active[front, back): this thread takes from the front, a
-  // remote scorer (if any) from the back, one batch at a time, until the two meet
+  // remote scorer (if any) from the back, until the two meet. Two remote batches are kept in
+  // flight: a reply is only read when this thread's own batch ends, and with one in flight the
+  // remote would sit idle until then
   let front = 0;
   let back = active.length;
-  let remote: Promise<void> | null = null;
+  const REMOTE_IN_FLIGHT = 2;
+  const remote = new Set<Promise<void>>();
   let remoteFailed = false;
   let remotePasses = 0;
   const leftovers: number[] = [];
   let stopped = false;
   const launchRemote = () => {
     // (stopped: after an abort, a late reply must not start more work on the helper)
-    if (!ctx.remoteScores || stopped || remoteFailed || remote || back - front <= B) return;
-    const channels = active.slice(back - B, back);
-    back -= B;
-    remote = ctx.remoteScores(channels).then(
-      (values) => {
-        record(channels, values);
-        forwardPasses += channels.length;
-        remotePasses += channels.length;
-        done += channels.length;
-        remote = null;
-        launchRemote(); // keep the remote busy without waiting for this thread's batch to end
-      },
-      () => {
-        // the helper is gone (or failed): this thread scores its share
-        remoteFailed = true;
-        leftovers.push(...channels);
-        remote = null;
-      },
-    );
+    while (ctx.remoteScores && !stopped && !remoteFailed && remote.size < REMOTE_IN_FLIGHT && back - front > B) {
+      const channels = active.slice(back - B, back);
+      back -= B;
+      const job: Promise<void> = ctx.remoteScores(channels).then(
+        (values) => {
+          remote.delete(job);
+          record(channels, values);
+          forwardPasses += channels.length;
+          remotePasses += channels.length;
+          done += channels.length;
+          launchRemote();
+        },
+        () => {
+          // the helper is gone (or failed): this thread scores its share
+          remote.delete(job);
+          remoteFailed = true;
+          leftovers.push(...channels);
+        },
+      );
+      remote.add(job);
+    }
   };
   // x ⊙ H_k for a batch in a few large ops (see maskedInputs.ts); at most B masked images exist at once
   const masked = new MaskedInputBuilder(ctx.x, A, variant === 'xplain' ? 'before-upsampling' : 'after-upsampling');
@@ -171,8 +176,8 @@ export async function scoreCamRun(ctx: RegionContext, variant: ScoreCamVariant):
         front += channels.length;
       } else if (leftovers.length > 0) {
         channels = leftovers.splice(0, B);
-      } else if (remote) {
-        await remote;
+      } else if (remote.size > 0) {
+        await Promise.race(remote);
         report();
         continue;
       } else break;
