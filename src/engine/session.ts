@@ -47,6 +47,13 @@ export interface FusionRunOptions extends RegionRunOptions {
   gradientMethod?: GradientMethodId;
 }
 
+/** Refuses an input of the wrong size or with NaN / infinite values (shared by every entry point that runs the model). */
+export function checkModelInput(model: Pick<ExplainableModel, 'inputSize'>, input: Float32Array): void {
+  const [H, W] = model.inputSize;
+  if (input.length !== H * W * 3) throw new CamError(`Input has ${input.length} values, the model needs ${H}×${W}×3`);
+  for (let i = 0; i < input.length; i++) if (!Number.isFinite(input[i])) throw new CamError('The input image contains NaN or infinite values', 'non-finite');
+}
+
 export function nonFiniteActivationsMessage(layer: string, bad: number, total: number): string {
   return `The activations at layer ${layer} contain ${bad} NaN or infinite values (of ${total}), so no map at this layer means anything; choose another layer.`;
 }
@@ -100,9 +107,8 @@ export class ExplanationSession {
 
   /** `input`: H×W×3 float32 in the model's input space (see image.ts). */
   static async create(model: ExplainableModel, input: Float32Array, layer?: string): Promise<ExplanationSession> {
+    checkModelInput(model, input);
     const [H, W] = model.inputSize;
-    if (input.length !== H * W * 3) throw new CamError(`Input has ${input.length} values, the model needs ${H}×${W}×3`);
-    for (let i = 0; i < input.length; i++) if (!Number.isFinite(input[i])) throw new CamError('The input image contains NaN or infinite values', 'non-finite');
     const split = model.split(layer);
     const x = tf.tensor4d(input, [1, H, W, 3]);
     const { A, extras } = split.features(x);

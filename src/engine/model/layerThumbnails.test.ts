@@ -79,4 +79,13 @@ describe('layerThumbnails', () => {
     const p = layerThumbnails(cam, input, 0, { signal: ac.signal, onThumbnail: () => ac.abort() });
     await expect(p).rejects.toMatchObject({ name: 'AbortError' });
   });
+
+  it('an input with NaN or of the wrong size is refused with the same message on the one-pass and the per-layer path', async () => {
+    const bad = Float32Array.from(input);
+    bad[100] = NaN;
+    const one = cam.candidateLayers()[0].name;
+    await expect(layerThumbnails(cam, bad, 0, { size: 8 })).rejects.toThrow('The input image contains NaN or infinite values');
+    await expect(layerThumbnails(cam, bad, 0, { size: 8, layers: [one] })).rejects.toThrow('The input image contains NaN or infinite values');
+    await expect(layerThumbnails(cam, input.subarray(3), 0, { size: 8 })).rejects.toThrow('the model needs 32×32×3');
+  });
 });

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CamError, throwIfAborted } from '../errors';
 import { resizeBilinear } from '../maps';
 import { gradCam } from '../methods/gradient';
-import { ExplanationSession, gradientMapFromSaliency, nonFiniteActivationsMessage } from '../session';
+import { ExplanationSession, checkModelInput, gradientMapFromSaliency, nonFiniteActivationsMessage } from '../session';
 import type { LayerInfo } from './camModel';
 import type { ExplainableModel } from './explainable';
 
@@ -64,8 +64,8 @@ export async function layerThumbnails(model: ExplainableModel, input: Float32Arr
 }
 
 async function onePass(model: ExplainableModel, input: Float32Array, classIndex: number, layers: LayerInfo[], size: [number, number], opts: LayerThumbnailOptions): Promise<LayerThumbnail[]> {
+  checkModelInput(model, input);
   const [H, W] = model.inputSize;
-  if (input.length !== H * W * 3) throw new CamError(`Input has ${input.length} values, the model needs ${H}×${W}×3`);
   // per layer, filled in during the backward pass: the saliency and the count of non-finite activations
   const saliency = new Map<string, { sal: tf.Tensor2D; bad: tf.Scalar; total: number }>();
   const hooks = new Map<string, (a: tf.Tensor) => tf.Tensor>();
