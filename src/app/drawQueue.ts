@@ -72,7 +72,7 @@ export function forgetCanvas(canvas: HTMLCanvasElement): void {
   observer?.unobserve(canvas);
 }
 
-/** Draws still queued (tests and the benchmark wait for 0). */
+/** Draws still queued (tests wait for 0; the benchmark and e2e tests read each canvas's data-drawn). */
 export function pendingDraws(): number {
   return jobs.size;
 }

@@ -122,13 +122,13 @@ export function LayerPicker() {
   // thumbnails of a previous image or model are never drawn over the current photo
   const thumbs = allThumbs.key?.startsWith(`${gen}|${modelId}|`) ? allThumbs : { ...allThumbs, key: null, byLayer: {} };
   const photo = useAppStore((s) => s.input.photo);
-  // a colormap change recolours the panels first; the ~30–60 thumbnails follow in a later render
+  // a colormap change recolours the panels first; the thumbnails (one per candidate layer, ~80 for MobileNet) follow in a later render
   const colormap = useDeferredValue(useAppStore((s) => s.settings.colormap));
   const bitmap = usePhotoBitmap(photo);
   const layers = info?.layers ?? [];
   const current = chosen ?? inUse ?? info?.defaultLayer ?? '';
   // while the next photo decodes, keep the last one's aspect: a canvas size change clears and
-  // reallocates each of the ~80 thumbnails, twice per drop
+  // reallocates every thumbnail, twice per drop
   const photoAspect = photo ? photo.width / photo.height : null;
   const [lastAspect, setLastAspect] = useState<number | null>(null);
   if (photoAspect !== null && photoAspect !== lastAspect) setLastAspect(photoAspect);
