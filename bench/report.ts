@@ -78,9 +78,9 @@ export function toMarkdown(r: Report): string {
   }
   if (r.ui?.length) {
     lines.push('');
-    lines.push('The app, driven through its UI (engine in a Web Worker). Slider latency: input event → new pixels on the Fusion-CAM canvas (putImageData); "frame" adds the wait for the next animation frame. Main-thread tasks are counted from the drop until the Fusion-CAM pixels and every layer thumbnail are drawn.');
+    lines.push('The app, driven through its UI (engine in a Web Worker). Slider latency: input event → new pixels on the Fusion-CAM canvas (putImageData); "next frame" is input event → the animation-frame callbacks after that redraw (the rendering that shows it). Main-thread tasks are counted from the drop until the Fusion-CAM pixels and every layer thumbnail are drawn.');
     lines.push('');
-    lines.push('| backend | model | dropped image → Fusion-CAM pixels | → all layer thumbnails drawn | longest main-thread task | tasks > 100 ms | τ | opacity | colormap | θ | τ frame p95 | forward passes for 20 τ changes |');
+    lines.push('| backend | model | dropped image → Fusion-CAM pixels | → all layer thumbnails drawn | longest main-thread task | tasks > 100 ms | τ | opacity | colormap | θ | next frame p95: τ / opacity / colormap / θ | forward passes for 20 τ changes |');
     lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const u of r.ui) {
       if (u.error && !u.endToEnd) {
@@ -89,7 +89,7 @@ export function toMarkdown(r: Report): string {
       }
       const s = u.sliders ?? {};
       lines.push(
-        `| ${u.backend} | ${short(u.model)} | ${ms(u.endToEnd)} | ${u.thumbnails ? `${ms(u.thumbnails)} (${u.thumbnails.layers})` : '–'} | ${u.longestTaskMs ?? '–'} | ${u.longTasksOver100 ?? '–'} | ${ms(s.tau)} | ${ms(s.opacity)} | ${ms(s.colormap)} | ${ms(s.theta)} | ${s.tau ? fmt(s.tau.presented.p95) : '–'} | ${u.forwardPassesForTau ?? '–'} |`,
+        `| ${u.backend} | ${short(u.model)} | ${ms(u.endToEnd)} | ${u.thumbnails ? `${ms(u.thumbnails)} (${u.thumbnails.layers})` : '–'} | ${u.longestTaskMs ?? '–'} | ${u.longTasksOver100 ?? '–'} | ${ms(s.tau)} | ${ms(s.opacity)} | ${ms(s.colormap)} | ${ms(s.theta)} | ${['tau', 'opacity', 'colormap', 'theta'].map((k) => (s[k] ? fmt(s[k].presented.p95) : '–')).join(' / ')} | ${u.forwardPassesForTau ?? '–'} |`,
       );
     }
   }

@@ -106,8 +106,8 @@ async function runEngineBench(browser: Browser, input: number[]): Promise<Record
 
 /** Records longtasks and every putImageData/drawImage per labelled canvas (by aria-label), before the app starts. */
 const INSTRUMENT = () => {
-  const w = window as unknown as { __bench: { longtasks: { start: number; duration: number }[]; puts: { label: string; t: number }[] } };
-  w.__bench = { longtasks: [], puts: [] };
+  const w = window as unknown as { __bench: { longtasks: { start: number; duration: number }[]; puts: { label: string; t: number; frame?: number }[]; note(label: string): void } };
+  w.__bench = { longtasks: [], puts: [] } as unknown as typeof w.__bench;
   try {
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) w.__bench.longtasks.push({ start: e.startTime, duration: e.duration });
@@ -115,17 +115,24 @@ const INSTRUMENT = () => {
   } catch {
     /* no longtask support */
   }
+  // each draw also notes when the next animation frame runs (its rendering then shows the draw).
+  // (a property, not a named const: tsx would wrap a named one in __name, which the page lacks)
+  w.__bench.note = (label: string) => {
+    const entry: { label: string; t: number; frame?: number } = { label, t: performance.now() };
+    w.__bench.puts.push(entry);
+    requestAnimationFrame(() => (entry.frame = performance.now()));
+  };
   const put = CanvasRenderingContext2D.prototype.putImageData;
   CanvasRenderingContext2D.prototype.putImageData = function (this: CanvasRenderingContext2D, ...a: unknown[]) {
     (put as (...x: unknown[]) => void).apply(this, a);
-    w.__bench.puts.push({ label: this.canvas.getAttribute('aria-label') ?? '', t: performance.now() });
+    w.__bench.note(this.canvas.getAttribute('aria-label') ?? '');
   } as typeof put;
   // the panels colour the map in a small unlabelled canvas and drawImage it onto the labelled one
   const draw = CanvasRenderingContext2D.prototype.drawImage;
   CanvasRenderingContext2D.prototype.drawImage = function (this: CanvasRenderingContext2D, ...a: unknown[]) {
     (draw as (...x: unknown[]) => void).apply(this, a);
     const label = this.canvas.getAttribute('aria-label');
-    if (label) w.__bench.puts.push({ label, t: performance.now() });
+    if (label) w.__bench.note(label);
   } as typeof draw;
 };
 
@@ -187,6 +194,18 @@ async function waitThumbnailsDrawn(page: Page, timeoutMs: number): Promise<{ t: 
   return (await h.jsonValue()) as { t: number; layers: number };
 }
 
+/** What the page shows (panels, thumbnails, alerts), for a failure report. */
+async function pageState(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const panels = [...document.querySelectorAll('figure[data-panel]')].map((f) => `${f.getAttribute('data-panel')}${f.hasAttribute('aria-busy') ? ' (busy)' : ''}: ${(f.querySelector('figcaption')?.textContent ?? '').slice(0, 80)}`);
+    const thumbs = [...document.querySelectorAll<HTMLCanvasElement>('.layer-list canvas')];
+    const drawn = thumbs.filter((c) => c.dataset.drawn === 'map').length;
+    const errors = thumbs.filter((c) => c.dataset.state === 'error').length;
+    const alerts = [...document.querySelectorAll('[role=alert]')].map((a) => (a.textContent ?? '').slice(0, 120));
+    return `${panels.join(' | ')}; thumbnails ${drawn} drawn, ${errors} errors, of ${thumbs.length} (states: ${[...new Set(thumbs.map((c) => `${c.dataset.state}/${c.dataset.drawn}`))].join(', ')}); alerts: ${alerts.join(' | ') || 'none'}`;
+  });
+}
+
 /** Sets a control like a user (native setter + input/change events) and times the canvas redraw. */
 async function controlLatency(page: Page, label: string, canvasPrefix: string, values: string[], settleMs: number): Promise<{ put: number[]; presented: number[] }> {
   const put: number[] = [];
@@ -197,7 +216,7 @@ async function controlLatency(page: Page, label: string, canvasPrefix: string, v
         const el = [...document.querySelectorAll('label')].find((l) => l.textContent?.trim() === label);
         const input = el?.htmlFor ? (document.getElementById(el.htmlFor) as HTMLInputElement | HTMLSelectElement | null) : null;
         if (!input) throw new Error(`no control labelled ${label}`);
-        const b = (window as unknown as { __bench: { puts: { label: string; t: number }[] } }).__bench;
+        const b = (window as unknown as { __bench: { puts: { label: string; t: number; frame?: number }[] } }).__bench;
         const proto = input instanceof HTMLSelectElement ? HTMLSelectElement.prototype : HTMLInputElement.prototype;
         const t0 = performance.now();
         Object.getOwnPropertyDescriptor(proto, 'value')!.set!.call(input, v);
@@ -214,9 +233,10 @@ async function controlLatency(page: Page, label: string, canvasPrefix: string, v
           last = l;
         }
         if (last < 0) return null;
-        // the frame that shows it
-        const shown = await new Promise<number>((r) => requestAnimationFrame(() => r(performance.now())));
-        return { put: last - t0, presented: Math.max(last, shown) - t0 };
+        // the animation frame after the last redraw is the one that shows it
+        const lastPut = b.puts.filter((p) => p.label.startsWith(canvasPrefix) && p.t > t0).pop()!;
+        while (lastPut.frame === undefined) await new Promise((r) => setTimeout(r, 5));
+        return { put: last - t0, presented: Math.max(last, lastPut.frame) - t0 };
       },
       { label, canvasPrefix, v, settleMs },
     );
@@ -300,7 +320,7 @@ async function runUiBench(browser: Browser): Promise<UiResult[]> {
         log(`ui ${backend} ${model}: τ p95 ${sliders.tau.p95} ms, opacity p95 ${sliders.opacity.p95}, colormap p95 ${sliders.colormap.p95}, θ p95 ${sliders.theta.p95}`);
       } catch (e) {
         res.error = (e as Error).message.split('\n')[0];
-        log(`ui ${backend} ${model} failed: ${res.error}`);
+        log(`ui ${backend} ${model} failed: ${res.error}; the page showed: ${await pageState(page).catch(() => '(page gone)')}`);
       }
       out.push(res);
       await context.close();
