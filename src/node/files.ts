@@ -1,12 +1,12 @@
-/** Node-side file access: models from a folder or URL, images decoded with pure-JS codecs. */
+/** Node-side file access: models from a folder or URL, images decoded without native code (JPEG: libjpeg-turbo as wasm, PNG: pngjs). */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { CamError } from '../engine/errors';
 import { loadLayersModelFrom } from '../engine/model/artifacts';
 import type { RgbImage } from '../engine/image';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { decodeJpeg, readJpegHeader } from './jpegDecode';
 
 const MAX_PIXELS = 200e6;
 
@@ -68,8 +68,10 @@ export function decodeImage(buf: Buffer, name = 'image'): RgbImage {
       return { width: png.width, height: png.height, data: png.data, channels: 4 };
     }
     if (isJpeg) {
-      const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PIXELS / 1e6, maxMemoryUsageInMB: 4096 });
-      return { width: img.width, height: img.height, data: img.data, channels: 4 };
+      // the same RGB bytes as the authors' PIL + libjpeg-turbo decode (see jpegDecode.ts)
+      const header = readJpegHeader(buf);
+      if (header.width * header.height > MAX_PIXELS) throw new CamError(`${name} is too large (${header.width}×${header.height})`, 'too-large');
+      return decodeJpeg(buf, header);
     }
   } catch (e) {
     if (e instanceof CamError) throw e;
