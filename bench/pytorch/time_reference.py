@@ -10,8 +10,8 @@ Their code is imported from --reference-dir (a checkout of their repository) and
   class is their default (target_class=None: the argmax of the logits, i.e. the top-1), θ is
   their default 10 and τ = 1 is hard-coded in their fusion step.
 - the input is their torchvision pipeline with MobileNet's normalisation (see load_image), or,
-  with --input-f32, the exact model input our CLI used (`explain --save-input`): the two differ
-  by the JPEG decoder (PIL's libjpeg vs our jpeg-js), not by the resize.
+  with --input-f32, the exact model input our CLI used (`explain --save-input`): the two agree
+  to float rounding (our CLI decodes JPEG with libjpeg-turbo as PIL does, and resizes as Pillow).
 
 Prints one JSON object: times in ms (median of --runs after --warmup), load averages, machine,
 versions and, with --compare-with, max/mean |ours − theirs| per map and the logit check.
