@@ -1,7 +1,9 @@
 import { test, expect } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import jpeg from 'jpeg-js';
+import { DECODE_OPTIONS } from '../src/worker/decodeImage';
 import { canvasPixels, chooseFile, figure, heatmap, meanAbsDiff, openApp, photo, snap, waitForFusion, watchConsole } from './helpers';
 
 /** A JPEG whose left half is red and right half blue, with an EXIF orientation tag. */
@@ -206,4 +208,35 @@ test('BMP, WebP and GIF (first frame) decode through the browser', async ({ page
   expect(first[1]).toBeLessThan(50);
   await expect(figure(page, 'Grad-CAM').getByText(/· class \d+/)).toBeVisible();
   consoleWatch.assertClean();
+});
+
+test('JPEG pixels as the app decodes them equal PIL\'s (the authors\' pipeline), on every fixture PIL decoded', async ({ page }) => {
+  // fixtures made by scripts/make-jpeg-fixtures.py: tiny JPEGs of every subsampling, progressive,
+  // greyscale, CMYK, restart markers, each with PIL's Image.open().convert('RGB') bytes beside it
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../src/node/fixtures/jpeg');
+  const cases = (JSON.parse(fs.readFileSync(path.join(dir, 'fixtures.json'), 'utf8')) as { cases: { name: string; what: string }[] }).cases;
+  await page.goto('/');
+  let compared = 0;
+  for (const c of cases) {
+    // EXIF orientation: the app rotates the photo (a user expects it); PIL's open + convert does not
+    if (c.name.startsWith('exif')) continue;
+    const rgb = await page.evaluate(
+      async ({ b64, options }) => {
+        const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+        const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/jpeg' }), options);
+        const ctx = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d', { willReadFrequently: true })!;
+        ctx.drawImage(bitmap, 0, 0);
+        const d = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+        return Array.from(d).filter((_, i) => i % 4 !== 3);
+      },
+      { b64: fs.readFileSync(path.join(dir, `${c.name}.jpg`)).toString('base64'), options: DECODE_OPTIONS },
+    );
+    const pil = fs.readFileSync(path.join(dir, `${c.name}.rgb`));
+    expect(rgb.length, c.what).toBe(pil.length);
+    let max = 0;
+    for (let i = 0; i < pil.length; i++) max = Math.max(max, Math.abs(rgb[i] - pil[i]));
+    expect(max, c.what).toBe(0);
+    compared++;
+  }
+  expect(compared).toBeGreaterThanOrEqual(10);
 });

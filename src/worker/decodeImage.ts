@@ -9,6 +9,14 @@ import { CamError } from '../engine/errors';
 /** Above this many pixels the image is first shrunk by the browser (memory: 4 bytes per pixel). */
 export const MAX_MODEL_SOURCE_PIXELS = 40_000_000;
 
+/**
+ * 'none' conversions: the file's own 8-bit values. Chromium decodes JPEG with libjpeg-turbo's
+ * defaults, as PIL does, so with these options the pixels equal the authors' pipeline's
+ * (`Image.open(p).convert('RGB')`) byte for byte (e2e/input.spec.ts checks it on the PIL-decoded
+ * fixtures), except that EXIF orientation is applied here and not by PIL.
+ */
+export const DECODE_OPTIONS: ImageBitmapOptions = { imageOrientation: 'from-image', premultiplyAlpha: 'none', colorSpaceConversion: 'none' };
+
 export interface DecodedImage {
   width: number;
   height: number;
@@ -27,8 +35,7 @@ export async function decodeImage(blob: Blob, displayMaxSide: number): Promise<D
   if (blob.size === 0) throw new CamError('The file is empty', 'not-image');
   let bitmap: ImageBitmap;
   try {
-    // 'none' conversions: the same 8-bit values Pillow would read, as the reference code does
-    bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image', premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
+    bitmap = await createImageBitmap(blob, DECODE_OPTIONS);
   } catch {
     if (blob.type && !blob.type.startsWith('image/')) {
       throw new CamError(`This file is not an image (type ${blob.type}); use a JPEG, PNG, WebP, GIF or BMP file`, 'not-image');
