@@ -146,10 +146,11 @@ async function profileModel(id: string) {
   return { model: id, batch: B, forwardMsPerImage: forwardMs / B, convMsPerImage: convMs, convMflopPerImage: convMflop, convGflops: convMflop / convMs, layers: rows };
 }
 
-await initNodeBackend('wasm');
+// before the tfjs backend starts: V8 compiles its big module in the background for a while
 log('wasm SIMD peak (multiply + add on registers)');
 const peak = await simdPeakGflops();
 log(`peak ${peak.toFixed(1)} GFLOP/s`);
+await initNodeBackend('wasm');
 const results = [];
 for (const id of models) {
   log(`${id}, batch ${B}`);
