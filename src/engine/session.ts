@@ -1,7 +1,8 @@
 /**
  * One image on one model at one layer, with caches so that parameter changes cost only what the
  * spec says: activations, logits, baseline, gradients per class and region maps are kept;
- * changing θ re-runs two batch-1 forward passes (β_g, β_dr); changing τ runs none.
+ * changing θ re-runs two batch-1 forward passes (β_g, β_dr) unless a second worker scored that θ
+ * ahead (seedFusionStages); changing τ runs none.
  */
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; tfjs-layers' bundle registers all of core's, in Node and browsers alike.
@@ -319,8 +320,112 @@ export class ExplanationSession {
     return p;
   }
 
+  /** p_c(x ⊙ M) for several masks, in forward passes of up to `batchSize` images. */
+  async maskedProbabilities(c: number, masks: Float32Array[], batchSize = 8): Promise<number[]> {
+    this.assertLive();
+    const [H, W] = this.inputSize;
+    const out: number[] = [];
+    for (let i = 0; i < masks.length; i += batchSize) {
+      const chunk = masks.slice(i, i + batchSize);
+      const flat = new Float32Array(chunk.length * H * W);
+      chunk.forEach((m, j) => flat.set(m, j * H * W));
+      const z = tf.tidy(() => this.model.logits(tf.mul(this.x, tf.tensor4d(flat, [chunk.length, H, W, 1])) as tf.Tensor4D));
+      this.forwardPasses += chunk.length;
+      const logits = await z.data();
+      z.dispose();
+      const n = logits.length / chunk.length;
+      for (let j = 0; j < chunk.length; j++) out.push(softmaxAt(logits.subarray(j * n, (j + 1) * n), c));
+    }
+    return out;
+  }
+
   private probe(c: number, pb: number): Probe {
     return { baseline: pb, probability: (m) => this.maskedProbability(c, m) };
+  }
+
+  private stageKey(c: number, params: Omit<FusionParams, 'tau'>, opts: FusionRunOptions): string {
+    return JSON.stringify([c, opts.gradientMethod ?? 'gradcam', opts.method ?? 'scorecam', opts.variant ?? params.variant, params.theta, params.variant, params.weights]);
+  }
+
+  /**
+   * The two probabilities steps 1–4 need for each θ (p_c(x ⊙ L_gd) and p_c(x ⊙ L_dr)), for maps
+   * computed elsewhere: what a second worker runs so that θ changes later cost no forward pass
+   * (see seedFusionStages). The steps are the same combineStage; their masks are scored in
+   * batches across all θ instead of one batch-1 pass at a time.
+   */
+  async fusionStageProbabilities(
+    c: number,
+    maps: { gradient: Float32Array; region: Float32Array; baseline: number; regionProbability: number },
+    params: Omit<FusionParams, 'tau' | 'theta'>,
+    thetas: number[],
+    batchSize = 8,
+  ): Promise<{ theta: number; probabilities: number[] }[]> {
+    // every stage asks for its next mask, then waits: the asks of one round go out as one batch
+    let queue: { mask: Float32Array; resolve(p: number): void; reject(e: unknown): void }[] = [];
+    const flush = () => {
+      const batch = queue;
+      queue = [];
+      this.maskedProbabilities(c, batch.map((q) => q.mask), batchSize).then(
+        (ps) => batch.forEach((q, i) => q.resolve(ps[i])),
+        (e) => batch.forEach((q) => q.reject(e)),
+      );
+    };
+    return Promise.all(
+      thetas.map(async (theta) => {
+        const probabilities: number[] = [];
+        const probe: Probe = {
+          baseline: maps.baseline,
+          probability: (mask) =>
+            new Promise<number>((resolve, reject) => {
+              if (queue.length === 0) setTimeout(flush, 0);
+              queue.push({ mask, resolve: (p) => (probabilities.push(p), resolve(p)), reject });
+            }),
+        };
+        await combineStage(maps.gradient, maps.region, { ...params, theta }, probe, maps.regionProbability);
+        return { theta, probabilities };
+      }),
+    );
+  }
+
+  /**
+   * Fills the steps 1–4 cache for these θ from fusionStageProbabilities' answers (computed by a
+   * second worker on the same model and input): fusion() at those θ then runs no forward pass.
+   */
+  async seedFusionStages(c: number, params: Omit<FusionParams, 'tau' | 'theta'>, opts: FusionRunOptions, answers: { theta: number; probabilities: number[] }[]): Promise<void> {
+    const gradientMethod = opts.gradientMethod ?? 'gradcam';
+    const regionVariant: ScoreCamVariant = opts.variant ?? params.variant;
+    const [grad, region, pb] = await Promise.all([this.gradientMap(c, gradientMethod, params.variant), this.regionMap(c, { ...opts, variant: regionVariant }), this.baselineProbability(c)]);
+    const pr = await this.maskedProbability(c, region.map);
+    for (const { theta, probabilities } of answers) {
+      const key = this.stageKey(c, { ...params, theta }, opts);
+      if (this.stageCache.has(key)) continue;
+      let next = 0;
+      const replay: Probe = {
+        baseline: pb,
+        probability: async () => {
+          if (next >= probabilities.length) throw new CamError('The seeded Fusion-CAM stage asked for more masked probabilities than were computed');
+          return probabilities[next++];
+        },
+      };
+      const stage = combineStage(grad.map, region.map, { ...params, theta }, replay, pr).then((st) => {
+        st.warnings.unshift(...grad.warnings);
+        // the passes ran elsewhere; none here
+        return { ...st, forwardPasses: 0 };
+      });
+      this.cacheStage(key, stage);
+      await stage;
+    }
+  }
+
+  /** Steps 1–4 for these parameters are cached (computed, seeded or under way). */
+  hasFusionStage(c: number, params: Omit<FusionParams, 'tau'>, opts: FusionRunOptions = {}): boolean {
+    return this.stageCache.has(this.stageKey(c, params, opts));
+  }
+
+  private cacheStage(key: string, stage: Promise<CombinedStage>): void {
+    stage.catch(() => this.stageCache.delete(key));
+    if (this.stageCache.size > 256) this.stageCache.delete(this.stageCache.keys().next().value!);
+    this.stageCache.set(key, stage);
   }
 
   /** Fusion-CAM end to end; steps 1–4 are cached per (θ, variant, weights, maps), step 5 is free. */
@@ -332,7 +437,7 @@ export class ExplanationSession {
       this.regionMap(c, { ...opts, variant: regionVariant }),
       this.baselineProbability(c),
     ]);
-    const key = JSON.stringify([c, gradientMethod, opts.method ?? 'scorecam', regionVariant, params.theta, params.variant, params.weights]);
+    const key = this.stageKey(c, params, opts);
     let stage = this.stageCache.get(key);
     if (!stage) {
       stage = (async () => {
@@ -341,9 +446,7 @@ export class ExplanationSession {
         s.warnings.unshift(...grad.warnings);
         return s;
       })();
-      stage.catch(() => this.stageCache.delete(key));
-      if (this.stageCache.size > 64) this.stageCache.delete(this.stageCache.keys().next().value!);
-      this.stageCache.set(key, stage);
+      this.cacheStage(key, stage);
     }
     return fuseStage(await stage, params.tau);
   }
