@@ -73,7 +73,8 @@ test('synthetic drop loads an image anywhere on the page', async ({ page }, test
 
 test('θ re-runs two forward passes and changes only Fusion-CAM; τ, opacity, colormap, scale run none', async ({ page }, testInfo) => {
   const consoleWatch = watchConsole(page);
-  await openApp(page);
+  // without θ scored ahead on the helper, so the spec's cost of a θ change is what runs
+  await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm&thetaAhead=0');
   await chooseFile(page, photo('dog.jpg'));
   await waitForFusion(page);
   const grad0 = await canvasPixels(page, 'Grad-CAM');
@@ -113,6 +114,39 @@ test('θ re-runs two forward passes and changes only Fusion-CAM; τ, opacity, co
   await expect(page.getByLabel('Colormap')).toHaveValue('viridis');
   await expect(page.getByLabel('Agreement tolerance τ', { exact: true })).toHaveValue('0.05');
   await expect(page.getByLabel('Scale')).toHaveValue('shared');
+  consoleWatch.assertClean();
+});
+
+test('θ scored ahead: once the helper has every θ, moving θ runs no forward pass and shows what computing it on demand shows', async ({ page }) => {
+  const consoleWatch = watchConsole(page);
+  const thetasReady = () => page.evaluate(() => (window as unknown as { __fusionCam: { thetasReady: number } }).__fusionCam.thetasReady);
+  await openApp(page);
+  await chooseFile(page, photo('dog.jpg'));
+  await waitForFusion(page);
+  await expect.poll(thetasReady, { timeout: 60_000 }).toBe(100);
+  await expect(page.getByText('Every θ is ready: moving it runs no forward pass.')).toBeVisible();
+  const passes = await forwardPasses(page);
+  const ahead: Record<number, Uint8Array> = {};
+  for (const theta of [37, 80, 0]) {
+    await setSlider(page, 'Denoise θ', theta);
+    await expect(figure(page, 'Fusion-CAM').getByText(`θ ${theta} `)).toBeVisible();
+    ahead[theta] = await canvasPixels(page, 'Fusion-CAM');
+  }
+  expect(await forwardPasses(page)).toBe(passes);
+
+  // the same θ computed on demand, in a page that scores nothing ahead
+  await page.goto('/?model=mobilenet_v1_0.25_224&backend=wasm&thetaAhead=0', { waitUntil: 'commit' });
+  await expect(page.getByText('Model ready')).toBeVisible({ timeout: 60_000 });
+  await chooseFile(page, photo('dog.jpg'));
+  await waitForFusion(page);
+  for (const theta of [37, 80, 0]) {
+    const before = await forwardPasses(page);
+    await setSlider(page, 'Denoise θ', theta);
+    await expect(figure(page, 'Fusion-CAM').getByText(`θ ${theta} `)).toBeVisible();
+    expect((await forwardPasses(page)) - before).toBe(2);
+    expect(meanAbsDiff(ahead[theta], await canvasPixels(page, 'Fusion-CAM')), `θ ${theta}`).toBeLessThan(0.05);
+  }
+  expect(await thetasReady()).toBeLessThanOrEqual(1);
   consoleWatch.assertClean();
 });
 

@@ -185,6 +185,9 @@ function onReply(msg: WorkerReply): void {
       if (stale) requestCombine();
       return;
     }
+    case 'thetasAhead':
+      if (isCurrent(msg.gen) && msg.classIndex === targetClass()) s.setResults({ thetasReady: msg.ready });
+      return;
     case 'backendLost':
       // the worker restarts its backend and rebuilds the model; modelLoaded then recomputes everything
       combineInFlight = false;
@@ -291,6 +294,8 @@ export function setBackendChoice(backend: BackendChoice): void {
 
 export interface TestHooks {
   readonly forwardPasses: number;
+  /** θ values whose Fusion-CAM needs no forward pass now (scored ahead on the helper). */
+  readonly thetasReady: number;
   readonly numTensors: number | null;
   readonly backend: string | null;
   readonly crossOriginIsolated: boolean;
@@ -313,12 +318,14 @@ export function startEngine(): void {
   };
   const { settings } = get();
   get().setModel({ status: 'loading', loadingId: settings.modelId });
-  const wasm = new URLSearchParams(location.search).get('wasm');
+  const query = new URLSearchParams(location.search);
+  const wasm = query.get('wasm');
   send({
     type: 'init',
     backend: settings.backend,
     control: control ? (control.buffer as SharedArrayBuffer) : null,
     wasmBuild: wasm === 'simd' || wasm === 'plain' ? wasm : 'auto',
+    thetaAhead: query.get('thetaAhead') !== '0',
   });
   loadModel(settings.modelId);
 
@@ -336,6 +343,9 @@ export function startEngine(): void {
   const hooks: TestHooks = {
     get forwardPasses() {
       return get().results.forwardPasses;
+    },
+    get thetasReady() {
+      return get().results.thetasReady;
     },
     get numTensors() {
       return get().results.numTensors;

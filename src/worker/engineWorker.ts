@@ -224,6 +224,7 @@ async function handle(req: WorkerRequest): Promise<void> {
     case 'init':
       control = req.control ? new Int32Array(req.control) : null;
       wasmBuild = req.wasmBuild ?? 'auto';
+      thetaAhead = req.thetaAhead ?? true;
       await setBackend(req.backend);
       return;
     case 'setBackend':
@@ -290,6 +291,7 @@ async function handle(req: WorkerRequest): Promise<void> {
         },
         [denoised.buffer, combined.buffer, region.buffer],
       );
+      void scoreThetasAhead(s, req).catch(() => undefined);
       return;
     }
     case 'cancel':
@@ -330,6 +332,50 @@ const evaluationHost: EvaluationHost = {
   },
   post: (m, t) => post(m, t),
 };
+
+let thetaAhead = true;
+/** Bumped by every Fusion-CAM shown: an older run of scoreThetasAhead stops at its next chunk. */
+let thetaAheadRun = 0;
+/** θ values the helper scores per request: small, so a new image's Score-CAM waits little for it. */
+const THETAS_PER_REQUEST = 4;
+
+/**
+ * Once a Fusion-CAM is shown, the idle helper scores steps 1–4 for every other θ of the slider
+ * (nearest first), and the session is seeded with them: moving θ then costs no forward pass
+ * here. Stops when the image, class, variant, weights or methods change.
+ */
+async function scoreThetasAhead(s: ExplanationSession, req: Extract<WorkerRequest, { type: 'combine' }>): Promise<void> {
+  const run = ++thetaAheadRun;
+  if (!thetaAhead || !helper?.usable || !sessionInput) return;
+  const stale = () => run !== thetaAheadRun || s !== session || req.gen < latestGen();
+  const c = req.classIndex;
+  const gradientMethod = req.gradientMethod ?? 'gradcam';
+  const method = req.regionMethod ?? 'scorecam';
+  const params = { variant: req.variant, weights: req.weights };
+  const opts = { variant: req.variant, gradientMethod, method };
+  const [grad, region, baseline] = await Promise.all([s.gradientMap(c, gradientMethod, req.variant), s.regionMap(c, { method, variant: req.variant }), s.baselineProbability(c)]);
+  const maps = { gradient: grad.map, region: region.map, baseline, regionProbability: await s.maskedProbability(c, region.map) };
+  // the θ slider's values (Sidebar: 0–99, step 1)
+  const thetas = Array.from({ length: 100 }, (_, t) => t)
+    .filter((theta) => !s.hasFusionStage(c, { ...params, theta }, opts))
+    .sort((a, b) => Math.abs(a - req.theta) - Math.abs(b - req.theta) || a - b);
+  const report = () => post({ type: 'thetasAhead', gen: req.gen, classIndex: c, ready: Array.from({ length: 100 }, (_, theta) => theta).filter((theta) => s.hasFusionStage(c, { ...params, theta }, opts)).length, total: 100 });
+  report();
+  for (let i = 0; i < thetas.length; i += THETAS_PER_REQUEST) {
+    if (stale() || !helper?.usable) return;
+    // the user may have reached some of these meanwhile
+    const chunk = thetas.slice(i, i + THETAS_PER_REQUEST).filter((theta) => !s.hasFusionStage(c, { ...params, theta }, opts));
+    if (chunk.length === 0) continue;
+    const answers = await helper.fusionStages({ key: `session ${sessionCounter}`, input: sessionInput, layer: s.layer, classIndex: c, maps, params, thetas: chunk, batchSize: THETAS_PER_REQUEST });
+    // one θ at a time, yielding between them, so a slider move never waits behind the seeding
+    for (const a of answers) {
+      if (stale()) return;
+      await s.seedFusionStages(c, params, opts, [a]);
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    if (!stale()) report();
+  }
+}
 
 async function runRegion(req: Extract<WorkerRequest, { type: 'region' }>): Promise<void> {
   const s = liveSession(req.gen);

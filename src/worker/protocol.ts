@@ -56,7 +56,7 @@ export interface StageData {
 }
 
 export type WorkerRequest =
-  | { type: 'init'; backend: BackendChoice; control: SharedArrayBuffer | null; wasmBuild?: 'auto' | 'simd' | 'plain' }
+  | { type: 'init'; backend: BackendChoice; control: SharedArrayBuffer | null; wasmBuild?: 'auto' | 'simd' | 'plain'; /** score other θ ahead on the helper (default true; `?thetaAhead=0` turns it off) */ thetaAhead?: boolean }
   | { type: 'setBackend'; backend: BackendChoice }
   | { type: 'loadModel'; modelId: string; localBase?: string }
   | { type: 'setImage'; gen: number; blob: Blob; displayMaxSide: number }
@@ -83,6 +83,8 @@ export type WorkerReply =
   | { type: 'regionCancelled'; gen: number; job: number; classIndex: number }
   | { type: 'combined'; gen: number; stage: StageData; forwardPasses: number; numTensors: number }
   | { type: 'combineSkipped'; gen: number }
+  /** θ values whose steps 1–4 are ready in the worker (computed or scored ahead by the helper). */
+  | { type: 'thetasAhead'; gen: number; classIndex: number; ready: number; total: number }
   | { type: 'error'; gen?: number; request: WorkerRequest['type']; message: string }
   | { type: 'backendLost'; message: string }
   | { type: 'backendRecovered'; backend: BackendName; message: string }

@@ -58,6 +58,11 @@ export class ScoreHelper {
     return this.request<HelperThumb[]>((id) => ({ type: 'thumbs', id, version: this.modelVersion, input, layers, classIndex, size }));
   }
 
+  /** Fusion-CAM steps 1–4 for these θ on the helper's copy of the session (see seedFusionStages). */
+  fusionStages(run: Omit<Extract<HelperRequest, { type: 'fusionStages' }>, 'type' | 'id' | 'version'>): Promise<{ theta: number; probabilities: number[] }[]> {
+    return this.request((id) => ({ type: 'fusionStages', id, version: this.modelVersion, ...run }));
+  }
+
   private request<T>(make: (id: number) => HelperRequest): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.broken) {
@@ -80,8 +85,8 @@ export class ScoreHelper {
   }
 
   private onReply(msg: HelperReply): void {
-    if (msg.type === 'scores' || msg.type === 'thumbs') {
-      this.pending.get(msg.id)?.resolve((msg.type === 'scores' ? msg.values : msg.thumbs) as never);
+    if (msg.type === 'scores' || msg.type === 'thumbs' || msg.type === 'fusionStages') {
+      this.pending.get(msg.id)?.resolve((msg.type === 'scores' ? msg.values : msg.type === 'thumbs' ? msg.thumbs : msg.answers) as never);
       this.pending.delete(msg.id);
     } else if (msg.type === 'error') {
       if (msg.id === undefined) return; // a model it could not build: its requests fail one by one

@@ -1,10 +1,11 @@
 /**
  * Messages between the engine worker and its helper worker (a second engine on the second core:
- * Score-CAM batches and the layer picker's thumbnails; see scoreHelperWorker.ts). Everything
+ * Score-CAM batches, the layer picker's thumbnails, θ scored ahead; see scoreHelperWorker.ts). Everything
  * here is structured-cloneable.
  */
 import type { ModelDescriptor, Preprocessing } from '../engine/model/descriptor';
 import type { ScoreCamVariant } from '../engine/methods/region';
+import type { FusionParams } from '../engine/fusion';
 import type { ModelDetails } from './modelProtocol';
 
 /** A model's files and how to read them, as plain data (a copy of the engine worker's source). */
@@ -36,7 +37,21 @@ export type HelperRequest =
       batchSize: number;
     }
   /** The layer picker's thumbnails for these layers, all from one forward and backward pass. */
-  | { type: 'thumbs'; id: number; version: number; input: Float32Array; layers: string[]; classIndex: number; size: number };
+  | { type: 'thumbs'; id: number; version: number; input: Float32Array; layers: string[]; classIndex: number; size: number }
+  /** Fusion-CAM steps 1–4 scored ahead for these θ (ExplanationSession.fusionStageProbabilities). */
+  | {
+      type: 'fusionStages';
+      id: number;
+      version: number;
+      key: string;
+      input: Float32Array;
+      layer: string;
+      classIndex: number;
+      maps: { gradient: Float32Array; region: Float32Array; baseline: number; regionProbability: number };
+      params: Omit<FusionParams, 'tau' | 'theta'>;
+      thetas: number[];
+      batchSize: number;
+    };
 
 /** A layer-picker thumbnail (a small Grad-CAM at one layer), computed by the helper. */
 export interface HelperThumb {
@@ -50,4 +65,5 @@ export type HelperReply =
   | { type: 'ready'; backend: string }
   | { type: 'scores'; id: number; values: Float32Array }
   | { type: 'thumbs'; id: number; thumbs: HelperThumb[] }
+  | { type: 'fusionStages'; id: number; answers: { theta: number; probabilities: number[] }[] }
   | { type: 'error'; id?: number; message: string };

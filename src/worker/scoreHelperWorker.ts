@@ -4,8 +4,9 @@
  * during the K forward passes of Score-CAM. This worker holds the same model and image and
  * scores the batches of channels the engine worker hands it (from the back of its order), so
  * both cores work on one Score-CAM. It also draws the layer picker's thumbnails, so the engine
- * worker stays free for what the user is doing (a θ change waits for no thumbnail). It answers
- * one request at a time.
+ * worker stays free for what the user is doing (a θ change waits for no thumbnail), and, once
+ * a Fusion-CAM is shown, scores the masked inputs of other θ ahead so that moving the θ slider
+ * costs the engine no forward pass. It answers one request at a time.
  */
 import { ExplanationSession } from '../engine/session';
 import { layerThumbnails } from '../engine/model/layerThumbnails';
@@ -36,6 +37,16 @@ async function loadModel(version: number, p: PortableModelSource): Promise<void>
   model = { version, model: built.model };
 }
 
+/** The helper's session for this image and layer (a new key: a new session). */
+async function sessionFor(req: { version: number; key: string; input: Float32Array; layer: string }): Promise<ExplanationSession> {
+  if (!model || model.version !== req.version) throw new Error('the helper does not hold this model');
+  if (!session || session.key !== req.key || session.version !== req.version) {
+    dropSession();
+    session = { key: req.key, version: req.version, session: await ExplanationSession.create(model.model, req.input, req.layer) };
+  }
+  return session.session;
+}
+
 async function handle(req: HelperRequest): Promise<void> {
   switch (req.type) {
     case 'init': {
@@ -54,13 +65,17 @@ async function handle(req: HelperRequest): Promise<void> {
       return;
     case 'scores': {
       try {
-        if (!model || model.version !== req.version) throw new Error('the helper does not hold this model');
-        if (!session || session.key !== req.key || session.version !== req.version) {
-          dropSession();
-          session = { key: req.key, version: req.version, session: await ExplanationSession.create(model.model, req.input, req.layer) };
-        }
-        const values = await session.session.scoreCamChannelScores(req.classIndex, req.variant, req.channels, req.batchSize);
+        const values = await (await sessionFor(req)).scoreCamChannelScores(req.classIndex, req.variant, req.channels, req.batchSize);
         scope.postMessage({ type: 'scores', id: req.id, values }, [values.buffer]);
+      } catch (e) {
+        scope.postMessage({ type: 'error', id: req.id, message: (e as Error).message });
+      }
+      return;
+    }
+    case 'fusionStages': {
+      try {
+        const answers = await (await sessionFor(req)).fusionStageProbabilities(req.classIndex, req.maps, req.params, req.thetas, req.batchSize);
+        scope.postMessage({ type: 'fusionStages', id: req.id, answers });
       } catch (e) {
         scope.postMessage({ type: 'error', id: req.id, message: (e as Error).message });
       }
@@ -100,10 +115,22 @@ async function pump(): Promise<void> {
 }
 
 scope.onmessage = (e) => {
-  if (e.data.type === 'thumbs') {
-    // only the newest image's thumbnails matter: drop older ones still waiting
+  const req = e.data;
+  if (req.type === 'thumbs') {
+    // new thumbnails mean a new image or model: drop the older background work still waiting
     for (const old of background.splice(0)) scope.postMessage({ type: 'error', id: (old as { id: number }).id, message: 'superseded by a newer request' });
   }
-  (e.data.type === 'thumbs' ? background : urgent).push(e.data);
+  if (req.type === 'scores') {
+    // θ scored ahead for another image or layer would only rebuild that session: drop it
+    for (let i = background.length - 1; i >= 0; i--) {
+      const old = background[i];
+      if (old.type === 'fusionStages' && old.key !== req.key) {
+        background.splice(i, 1);
+        scope.postMessage({ type: 'error', id: old.id, message: 'superseded by a newer request' });
+      }
+    }
+  }
+  // thumbnails and θ scored ahead can wait; Score-CAM batches cannot
+  (req.type === 'thumbs' || req.type === 'fusionStages' ? background : urgent).push(req);
   if (!running) void pump();
 };

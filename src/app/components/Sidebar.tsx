@@ -162,6 +162,9 @@ function Predictions() {
 function ExplanationSettings() {
   const s = useAppStore((st) => st.settings);
   const set = useAppStore((st) => st.setSettings);
+  const thetasReady = useAppStore((st) => st.results.thetasReady);
+  // the helper worker scores the other θ values ahead (see engineWorker scoreThetasAhead)
+  const thetaAhead = thetasReady >= 100 ? ' Every θ is ready: moving it runs no forward pass.' : thetasReady > 1 ? ` Scoring other θ ahead: ${thetasReady} of 100 ready.` : '';
   return (
     <Section title="Explanation">
       <MethodControls />
@@ -174,7 +177,7 @@ function ExplanationSettings() {
         ]}
         onChange={(variant) => set({ variant })}
       />
-      <Slider label="Denoise θ" min={0} max={99} step={1} value={s.theta} onChange={(theta) => set({ theta })} hint="Percentile of the Grad-CAM map zeroed before fusion (paper: 10)." />
+      <Slider label="Denoise θ" min={0} max={99} step={1} value={s.theta} onChange={(theta) => set({ theta })} hint={`Percentile of the Grad-CAM map zeroed before fusion (paper: 10).${thetaAhead}`} />
       <Slider label="Agreement tolerance τ" min={0.05} max={2} step={0.05} value={s.tau} onChange={(tau) => set({ tau })} format={(v) => v.toFixed(2)} hint="How far two maps may differ and still agree (paper: 1)." />
       <Select<WeightsMode>
         label="Contribution weights"

@@ -41,6 +41,8 @@ export interface ResultsState {
   stage: StageData | null;
   stageError: string | null;
   forwardPasses: number;
+  /** θ values (of 100) whose Fusion-CAM steps 1–4 are ready: a θ move to one of them runs no forward pass. */
+  thetasReady: number;
   /** tf.memory().numTensors in the worker after the last run (leak checks). */
   numTensors: number | null;
 }
@@ -56,6 +58,7 @@ export const EMPTY_RESULTS: ResultsState = {
   stage: null,
   stageError: null,
   forwardPasses: 0,
+  thetasReady: 0,
   numTensors: null,
 };
 
