@@ -20,6 +20,8 @@ interface UiRow {
   longTasksOver100?: number;
   sliders?: Record<string, Stats & { presented: Stats }>;
   forwardPassesForTau?: number;
+  forwardPassesForTheta?: number;
+  allThetasReadyMs?: number;
   error?: string;
   notes: string[];
 }
@@ -78,10 +80,10 @@ export function toMarkdown(r: Report): string {
   }
   if (r.ui?.length) {
     lines.push('');
-    lines.push('The app, driven through its UI (engine in a Web Worker). Slider latency: input event → new pixels on the Fusion-CAM canvas (putImageData); "next frame" is input event → the animation-frame callbacks after that redraw (the rendering that shows it). Main-thread tasks are counted from the drop until the Fusion-CAM pixels and every layer thumbnail are drawn.');
+    lines.push('The app, driven through its UI (engine in a Web Worker). Slider latency: input event → new pixels on the Fusion-CAM canvas (putImageData); "next frame" is input event → the animation-frame callbacks after that redraw (the rendering that shows it). Main-thread tasks are counted from the drop until the Fusion-CAM pixels and every layer thumbnail are drawn. θ (scored ahead): once every θ is ready (the helper worker scores them after a map is shown); θ on demand: a page with `?thetaAhead=0` (two batch-1 passes per change).');
     lines.push('');
-    lines.push('| backend | model | dropped image → Fusion-CAM pixels | → all layer thumbnails drawn | longest main-thread task | tasks > 100 ms | τ | opacity | colormap | θ | next frame p95: τ / opacity / colormap / θ | forward passes for 20 τ changes |');
-    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    lines.push('| backend | model | dropped image → Fusion-CAM pixels | → all layer thumbnails drawn | longest main-thread task | tasks > 100 ms | τ | opacity | colormap | θ (scored ahead) | θ on demand | every θ scored ahead, after the drop | next frame p95: τ / opacity / colormap / θ | forward passes for 20 τ / θ changes |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const u of r.ui) {
       if (u.error && !u.endToEnd) {
         lines.push(`| ${u.backend} | ${short(u.model)} | ${u.error} |`);
@@ -89,7 +91,7 @@ export function toMarkdown(r: Report): string {
       }
       const s = u.sliders ?? {};
       lines.push(
-        `| ${u.backend} | ${short(u.model)} | ${ms(u.endToEnd)} | ${u.thumbnails ? `${ms(u.thumbnails)} (${u.thumbnails.layers})` : '–'} | ${u.longestTaskMs ?? '–'} | ${u.longTasksOver100 ?? '–'} | ${ms(s.tau)} | ${ms(s.opacity)} | ${ms(s.colormap)} | ${ms(s.theta)} | ${['tau', 'opacity', 'colormap', 'theta'].map((k) => (s[k] ? fmt(s[k].presented.p95) : '–')).join(' / ')} | ${u.forwardPassesForTau ?? '–'} |`,
+        `| ${u.backend} | ${short(u.model)} | ${ms(u.endToEnd)} | ${u.thumbnails ? `${ms(u.thumbnails)} (${u.thumbnails.layers})` : '–'} | ${u.longestTaskMs ?? '–'} | ${u.longTasksOver100 ?? '–'} | ${ms(s.tau)} | ${ms(s.opacity)} | ${ms(s.colormap)} | ${ms(s.theta)} | ${ms(s.thetaOnDemand)} | ${u.allThetasReadyMs ?? '–'} | ${['tau', 'opacity', 'colormap', 'theta'].map((k) => (s[k] ? fmt(s[k].presented.p95) : '–')).join(' / ')} | ${u.forwardPassesForTau ?? '–'} / ${u.forwardPassesForTheta ?? '–'} |`,
       );
     }
   }

@@ -145,6 +145,10 @@ interface UiResult {
   longTasksOver100?: number;
   sliders?: Record<string, Stats & { presented: Stats }>;
   forwardPassesForTau?: number;
+  /** Engine forward passes for the θ changes (0 when the helper scored every θ ahead). */
+  forwardPassesForTheta?: number;
+  /** From the last drop until the helper had scored every θ ahead. */
+  allThetasReadyMs?: number;
   error?: string;
   notes: string[];
 }
@@ -273,9 +277,11 @@ async function runUiBench(browser: Browser): Promise<UiResult[]> {
         let thumbLayers = 0;
         let longest = 0;
         let over100 = 0;
+        let lastDrop = 0;
         for (let i = 0; i <= e2eRepeats; i++) {
           const lt0 = await page.evaluate(() => (window as unknown as { __bench: { longtasks: unknown[] } }).__bench.longtasks.length);
           const t0 = await dropImage(page, IMAGE);
+          lastDrop = t0;
           const t1 = await waitFusionDone(page, t0, backend === 'webgl' ? 600_000 : 240_000);
           const th = await waitThumbnailsDrawn(page, backend === 'webgl' ? 600_000 : 240_000);
           const tEnd = Math.max(t1, th.t);
@@ -313,11 +319,31 @@ async function runUiBench(browser: Browser): Promise<UiResult[]> {
         const cms = ['turbo', 'jet', 'viridis', 'inferno'];
         const cm = await controlLatency(page, 'Colormap', 'Fusion-CAM heatmap', Array.from({ length: n }, (_, i) => cms[(i + 1) % cms.length]), 150);
         sliders.colormap = { ...stats(cm.put), presented: stats(cm.presented) };
-        const th = await controlLatency(page, 'Denoise θ', 'Fusion-CAM heatmap', Array.from({ length: backend === 'webgl' ? 3 : n }, (_, i) => String(12 + i * 3)), 400);
+        // θ as the app runs it: the helper scores every θ ahead once a map is shown (wasm only)
+        const ready = await page
+          .waitForFunction(() => ((window as unknown as { __fusionCam?: { thetasReady: number } }).__fusionCam?.thetasReady ?? 0) >= 100 && performance.now(), null, { timeout: 120_000, polling: 100 })
+          .then(async (h) => (await h.jsonValue()) as number, () => null);
+        res.allThetasReadyMs = ready === null ? undefined : Math.round(ready - lastDrop);
+        const thetaValues = Array.from({ length: backend === 'webgl' ? 3 : n }, (_, i) => String(12 + i * 3));
+        const passes2 = await page.evaluate(() => (window as unknown as { __fusionCam?: { forwardPasses: number } }).__fusionCam?.forwardPasses ?? -1);
+        const th = await controlLatency(page, 'Denoise θ', 'Fusion-CAM heatmap', thetaValues, 400);
         sliders.theta = { ...stats(th.put), presented: stats(th.presented) };
+        const passes3 = await page.evaluate(() => (window as unknown as { __fusionCam?: { forwardPasses: number } }).__fusionCam?.forwardPasses ?? -1);
+        res.forwardPassesForTheta = passes2 >= 0 ? passes3 - passes2 : undefined;
+        if (ready !== null) {
+          // and on demand (two batch-1 passes per change), in a page that scores nothing ahead
+          const p2 = await context.newPage();
+          await p2.addInitScript(INSTRUMENT);
+          await p2.goto(`${base}?model=${model}&backend=${backend}&models=/models/&thetaAhead=0`, { waitUntil: 'commit' });
+          await p2.getByText('Model ready').waitFor({ timeout: 120_000 });
+          await waitFusionDone(p2, await dropImage(p2, IMAGE), 240_000);
+          const od = await controlLatency(p2, 'Denoise θ', 'Fusion-CAM heatmap', thetaValues, 400);
+          sliders.thetaOnDemand = { ...stats(od.put), presented: stats(od.presented) };
+          await p2.close();
+        }
         res.sliders = sliders;
         for (const [k, s] of Object.entries(sliders)) if (s.n === 0) res.notes.push(`${k}: no redraw of the Fusion-CAM canvas was seen`);
-        log(`ui ${backend} ${model}: τ p95 ${sliders.tau.p95} ms, opacity p95 ${sliders.opacity.p95}, colormap p95 ${sliders.colormap.p95}, θ p95 ${sliders.theta.p95}`);
+        log(`ui ${backend} ${model}: τ p95 ${sliders.tau.p95} ms, opacity p95 ${sliders.opacity.p95}, colormap p95 ${sliders.colormap.p95}, θ p95 ${sliders.theta.p95} (${res.forwardPassesForTheta} passes; every θ ready ${res.allThetasReadyMs ?? '–'} ms after the drop), θ on demand p95 ${sliders.thetaOnDemand?.p95 ?? '–'}`);
       } catch (e) {
         res.error = (e as Error).message.split('\n')[0];
         log(`ui ${backend} ${model} failed: ${res.error}; the page showed: ${await pageState(page).catch(() => '(page gone)')}`);
