@@ -337,6 +337,8 @@ async function runUiBench(browser: Browser): Promise<UiResult[]> {
           await p2.goto(`${base}?model=${model}&backend=${backend}&models=/models/&thetaAhead=0`, { waitUntil: 'commit' });
           await p2.getByText('Model ready').waitFor({ timeout: 120_000 });
           await waitFusionDone(p2, await dropImage(p2, IMAGE), 240_000);
+          // as in the main page, θ is timed with the thumbnails done (they run on the helper)
+          await waitThumbnailsDrawn(p2, 240_000);
           const od = await controlLatency(p2, 'Denoise θ', 'Fusion-CAM heatmap', thetaValues, 400);
           sliders.thetaOnDemand = { ...stats(od.put), presented: stats(od.presented) };
           await p2.close();

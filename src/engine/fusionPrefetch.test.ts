@@ -46,7 +46,7 @@ describe('θ stages scored ahead (fusionStageProbabilities → seedFusionStages)
       expect(helper.forwardPasses - passes0).toBe(2 * thetas.length);
       expect(answers.map((a) => a.probabilities.length)).toEqual(thetas.map(() => 2));
 
-      await main.seedFusionStages(c, base, opts, answers);
+      main.seedFusionStages(c, base, opts, answers);
       const passes1 = main.forwardPasses;
       const fresh = await ExplanationSession.create(cam, input);
       for (const theta of thetas) {

@@ -55,6 +55,18 @@ export function checkModelInput(model: Pick<ExplainableModel, 'inputSize'>, inpu
   for (let i = 0; i < input.length; i++) if (!Number.isFinite(input[i])) throw new CamError('The input image contains NaN or infinite values', 'non-finite');
 }
 
+/** A Probe that answers combineStage's probability requests, in order, with values computed elsewhere. */
+function replayProbe(baseline: number, probabilities: number[]): Probe {
+  let next = 0;
+  return {
+    baseline,
+    probability: async () => {
+      if (next >= probabilities.length) throw new CamError('The seeded Fusion-CAM stage asked for more masked probabilities than were computed');
+      return probabilities[next++];
+    },
+  };
+}
+
 export function nonFiniteActivationsMessage(layer: string, bad: number, total: number): string {
   return `The activations at layer ${layer} contain ${bad} NaN or infinite values (of ${total}), so no map at this layer means anything; choose another layer.`;
 }
@@ -87,6 +99,8 @@ export class ExplanationSession {
   private readonly regionCache = new Map<string, Promise<RegionResult>>();
   private readonly probCache = new Map<Float32Array, number>();
   private readonly stageCache = new Map<string, Promise<CombinedStage>>();
+  /** p_c(x ⊙ L_gd), p_c(x ⊙ L_dr) per stage key, scored ahead elsewhere (seedFusionStages). */
+  private readonly seededProbabilities = new Map<string, number[]>();
   private disposed = false;
   private activationCheck: Promise<void> | null = null;
 
@@ -388,38 +402,22 @@ export class ExplanationSession {
   }
 
   /**
-   * Fills the steps 1–4 cache for these θ from fusionStageProbabilities' answers (computed by a
-   * second worker on the same model and input): fusion() at those θ then runs no forward pass.
+   * Records fusionStageProbabilities' answers (computed by a second worker on the same model and
+   * input): fusion() at those θ then builds steps 1–4 from them and runs no forward pass. Only the
+   * two numbers per θ are kept; the maps are made when that θ is asked for.
    */
-  async seedFusionStages(c: number, params: Omit<FusionParams, 'tau' | 'theta'>, opts: FusionRunOptions, answers: { theta: number; probabilities: number[] }[]): Promise<void> {
-    const gradientMethod = opts.gradientMethod ?? 'gradcam';
-    const regionVariant: ScoreCamVariant = opts.variant ?? params.variant;
-    const [grad, region, pb] = await Promise.all([this.gradientMap(c, gradientMethod, params.variant), this.regionMap(c, { ...opts, variant: regionVariant }), this.baselineProbability(c)]);
-    const pr = await this.maskedProbability(c, region.map);
+  seedFusionStages(c: number, params: Omit<FusionParams, 'tau' | 'theta'>, opts: FusionRunOptions, answers: { theta: number; probabilities: number[] }[]): void {
+    this.assertLive();
     for (const { theta, probabilities } of answers) {
       const key = this.stageKey(c, { ...params, theta }, opts);
-      if (this.stageCache.has(key)) continue;
-      let next = 0;
-      const replay: Probe = {
-        baseline: pb,
-        probability: async () => {
-          if (next >= probabilities.length) throw new CamError('The seeded Fusion-CAM stage asked for more masked probabilities than were computed');
-          return probabilities[next++];
-        },
-      };
-      const stage = combineStage(grad.map, region.map, { ...params, theta }, replay, pr).then((st) => {
-        st.warnings.unshift(...grad.warnings);
-        // the passes ran elsewhere; none here
-        return { ...st, forwardPasses: 0 };
-      });
-      this.cacheStage(key, stage);
-      await stage;
+      if (!this.stageCache.has(key)) this.seededProbabilities.set(key, probabilities);
     }
   }
 
   /** Steps 1–4 for these parameters are cached (computed, seeded or under way). */
   hasFusionStage(c: number, params: Omit<FusionParams, 'tau'>, opts: FusionRunOptions = {}): boolean {
-    return this.stageCache.has(this.stageKey(c, params, opts));
+    const key = this.stageKey(c, params, opts);
+    return this.stageCache.has(key) || this.seededProbabilities.has(key);
   }
 
   private cacheStage(key: string, stage: Promise<CombinedStage>): void {
@@ -440,11 +438,14 @@ export class ExplanationSession {
     const key = this.stageKey(c, params, opts);
     let stage = this.stageCache.get(key);
     if (!stage) {
+      const seeded = this.seededProbabilities.get(key);
+      this.seededProbabilities.delete(key);
       stage = (async () => {
         const pr = await this.maskedProbability(c, region.map);
-        const s = await combineStage(grad.map, region.map, { theta: params.theta, variant: params.variant, weights: params.weights }, this.probe(c, pb), pr);
+        const s = await combineStage(grad.map, region.map, { theta: params.theta, variant: params.variant, weights: params.weights }, seeded ? replayProbe(pb, seeded) : this.probe(c, pb), pr);
         s.warnings.unshift(...grad.warnings);
-        return s;
+        // scored ahead: the passes ran elsewhere, none here
+        return seeded ? { ...s, forwardPasses: 0 } : s;
       })();
       this.cacheStage(key, stage);
     }

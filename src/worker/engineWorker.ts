@@ -367,13 +367,10 @@ async function scoreThetasAhead(s: ExplanationSession, req: Extract<WorkerReques
     const chunk = thetas.slice(i, i + THETAS_PER_REQUEST).filter((theta) => !s.hasFusionStage(c, { ...params, theta }, opts));
     if (chunk.length === 0) continue;
     const answers = await helper.fusionStages({ key: `session ${sessionCounter}`, input: sessionInput, layer: s.layer, classIndex: c, maps, params, thetas: chunk, batchSize: THETAS_PER_REQUEST });
-    // one θ at a time, yielding between them, so a slider move never waits behind the seeding
-    for (const a of answers) {
-      if (stale()) return;
-      await s.seedFusionStages(c, params, opts, [a]);
-      await new Promise((r) => setTimeout(r, 0));
-    }
-    if (!stale()) report();
+    // kept even if a newer run started: same session, same keys (only two numbers per θ)
+    if (s !== session || req.gen < latestGen()) return;
+    s.seedFusionStages(c, params, opts, answers);
+    report();
   }
 }
 
