@@ -302,6 +302,12 @@ async function runUiBench(browser: Browser): Promise<UiResult[]> {
           log(`ui ${backend} ${model}: dropped image → Fusion-CAM pixels ${(t1 - t0).toFixed(0)} ms, all ${th.layers} thumbnails ${(th.t - t0).toFixed(0)} ms, longest task ${Math.max(0, ...tasks.map((t) => t.duration)).toFixed(0)} ms`);
           if (backend === 'webgl') break;
         }
+        // the helper scores every θ ahead once a map is shown (wasm only), while nobody touches
+        // the page: wait for it before the sliders (which would pause it)
+        const ready = await page
+          .waitForFunction(() => ((window as unknown as { __fusionCam?: { thetasReady: number } }).__fusionCam?.thetasReady ?? 0) >= 100 && performance.now(), null, { timeout: backend === 'webgl' ? 1_000 : 120_000, polling: 50 })
+          .then(async (h) => (await h.jsonValue()) as number, () => null);
+        res.allThetasReadyMs = ready === null ? undefined : Math.round(ready - lastDrop);
         res.endToEnd = stats(e2e);
         res.thumbnails = { ...stats(thumbs), layers: thumbLayers };
         res.longestTaskMs = Math.round(longest);
@@ -319,11 +325,6 @@ async function runUiBench(browser: Browser): Promise<UiResult[]> {
         const cms = ['turbo', 'jet', 'viridis', 'inferno'];
         const cm = await controlLatency(page, 'Colormap', 'Fusion-CAM heatmap', Array.from({ length: n }, (_, i) => cms[(i + 1) % cms.length]), 150);
         sliders.colormap = { ...stats(cm.put), presented: stats(cm.presented) };
-        // θ as the app runs it: the helper scores every θ ahead once a map is shown (wasm only)
-        const ready = await page
-          .waitForFunction(() => ((window as unknown as { __fusionCam?: { thetasReady: number } }).__fusionCam?.thetasReady ?? 0) >= 100 && performance.now(), null, { timeout: 120_000, polling: 100 })
-          .then(async (h) => (await h.jsonValue()) as number, () => null);
-        res.allThetasReadyMs = ready === null ? undefined : Math.round(ready - lastDrop);
         const thetaValues = Array.from({ length: backend === 'webgl' ? 3 : n }, (_, i) => String(12 + i * 3));
         const passes2 = await page.evaluate(() => (window as unknown as { __fusionCam?: { forwardPasses: number } }).__fusionCam?.forwardPasses ?? -1);
         const th = await controlLatency(page, 'Denoise θ', 'Fusion-CAM heatmap', thetaValues, 400);

@@ -308,6 +308,9 @@ export function startEngine(): void {
   if (worker) return;
   if (typeof SharedArrayBuffer !== 'undefined' && globalThis.crossOriginIsolated) {
     control = new Int32Array(new SharedArrayBuffer(CONTROL.length * 4));
+    const c = control;
+    // the engine's background work (θ scored ahead) pauses while the user moves something
+    for (const type of ['input', 'pointerdown', 'pointermove', 'keydown', 'wheel']) addEventListener(type, () => Atomics.add(c, CONTROL.inputCount, 1), { capture: true, passive: true });
   }
   // module worker: the engine (tfjs wasm/webgl) runs synchronously on the thread that calls it
   worker = new Worker(new URL('../worker/engineWorker.ts', import.meta.url), { type: 'module', name: 'fusion-cam-engine' });

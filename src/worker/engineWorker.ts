@@ -333,6 +333,27 @@ const evaluationHost: EvaluationHost = {
   post: (m, t) => post(m, t),
 };
 
+/**
+ * Resolves once the page has seen no input event for `quietMs` (the shared inputCount word):
+ * on two cores the helper's background passes would otherwise slow the redraws the user is
+ * waiting for. Without shared memory it resolves at once.
+ */
+async function userIdle(quietMs: number): Promise<void> {
+  if (!control) return;
+  for (;;) {
+    const count = Atomics.load(control, CONTROL.inputCount);
+    // a change seen now happened at most since the last look: counted from now (conservative)
+    if (count !== inputSeen) {
+      inputSeen = count;
+      inputChangedAt = performance.now();
+    }
+    if (performance.now() - inputChangedAt >= quietMs) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+let inputSeen = -1;
+let inputChangedAt = 0;
+
 let thetaAhead = true;
 /** Bumped by every Fusion-CAM shown: an older run of scoreThetasAhead stops at its next chunk. */
 let thetaAheadRun = 0;
@@ -362,6 +383,7 @@ async function scoreThetasAhead(s: ExplanationSession, req: Extract<WorkerReques
   const report = () => post({ type: 'thetasAhead', gen: req.gen, classIndex: c, ready: Array.from({ length: 100 }, (_, theta) => theta).filter((theta) => s.hasFusionStage(c, { ...params, theta }, opts)).length, total: 100 });
   report();
   for (let i = 0; i < thetas.length; i += THETAS_PER_REQUEST) {
+    await userIdle(300);
     if (stale() || !helper?.usable) return;
     // the user may have reached some of these meanwhile
     const chunk = thetas.slice(i, i + THETAS_PER_REQUEST).filter((theta) => !s.hasFusionStage(c, { ...params, theta }, opts));

@@ -27,7 +27,9 @@ export const CONTROL = {
   cancelBelow: 0,
   /** The newest image generation; requests of older generations are skipped. */
   latestGen: 1,
-  length: 2,
+  /** Counts the user's input events on the page: background work waits while it moves. */
+  inputCount: 2,
+  length: 3,
 } as const;
 
 export interface LoadedModelInfo {
