@@ -67,6 +67,27 @@ describe('θ stages scored ahead (fusionStageProbabilities → seedFusionStages)
     });
   }
 
+  it('a seeded θ whose stage left the cache (more than 64 visited) is rebuilt with no pass', async () => {
+    const c = 2;
+    const base: Omit<FusionParams, 'theta' | 'tau'> = { variant: 'reference', weights: { mode: 'auto' } };
+    const opts = { variant: 'reference' as const, batchSize: 8 };
+    const main = await ExplanationSession.create(cam, input);
+    await main.fusion(c, { ...base, theta: 10, tau: 1 }, opts);
+    const helper = await ExplanationSession.create(cam, input);
+    const region = await main.regionMap(c, opts);
+    const maps = { gradient: (await main.gradientMap(c, 'gradcam', 'reference')).map, region: region.map, baseline: await main.baselineProbability(c), regionProbability: await main.maskedProbability(c, region.map) };
+    const thetas = Array.from({ length: 100 }, (_, t) => t).filter((t) => t !== 10);
+    main.seedFusionStages(c, base, opts, await helper.fusionStageProbabilities(c, maps, base, thetas, 16));
+    const passes = main.forwardPasses;
+    const first = await main.fusion(c, { ...base, theta: 0, tau: 1 }, opts);
+    for (const theta of thetas) await main.fusion(c, { ...base, theta, tau: 1 }, opts);
+    const again = await main.fusion(c, { ...base, theta: 0, tau: 1 }, opts);
+    expect(main.forwardPasses).toBe(passes);
+    expect(maxDiff(first.map, again.map)).toBe(0);
+    main.dispose();
+    helper.dispose();
+  });
+
   it('batched masked probabilities equal one batch-1 pass per mask', async () => {
     const s = await ExplanationSession.create(cam, input);
     const masks = Array.from({ length: 5 }, (_, k) => Float32Array.from({ length: 32 * 32 }, (_, i) => ((i * (k + 3)) % 17) / 16));

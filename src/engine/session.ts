@@ -422,7 +422,7 @@ export class ExplanationSession {
 
   private cacheStage(key: string, stage: Promise<CombinedStage>): void {
     stage.catch(() => this.stageCache.delete(key));
-    if (this.stageCache.size > 256) this.stageCache.delete(this.stageCache.keys().next().value!);
+    if (this.stageCache.size > 64) this.stageCache.delete(this.stageCache.keys().next().value!);
     this.stageCache.set(key, stage);
   }
 
@@ -438,8 +438,8 @@ export class ExplanationSession {
     const key = this.stageKey(c, params, opts);
     let stage = this.stageCache.get(key);
     if (!stage) {
+      // kept after use: a stage evicted from the cache is rebuilt from them, still with no pass
       const seeded = this.seededProbabilities.get(key);
-      this.seededProbabilities.delete(key);
       stage = (async () => {
         const pr = await this.maskedProbability(c, region.map);
         const s = await combineStage(grad.map, region.map, { theta: params.theta, variant: params.variant, weights: params.weights }, seeded ? replayProbe(pb, seeded) : this.probe(c, pb), pr);

@@ -377,16 +377,16 @@ async function scoreThetasAhead(s: ExplanationSession, req: Extract<WorkerReques
   const [grad, region, baseline] = await Promise.all([s.gradientMap(c, gradientMethod, req.variant), s.regionMap(c, { method, variant: req.variant }), s.baselineProbability(c)]);
   const maps = { gradient: grad.map, region: region.map, baseline, regionProbability: await s.maskedProbability(c, region.map) };
   // the θ slider's values (Sidebar: 0–99, step 1)
-  const thetas = Array.from({ length: 100 }, (_, t) => t)
-    .filter((theta) => !s.hasFusionStage(c, { ...params, theta }, opts))
-    .sort((a, b) => Math.abs(a - req.theta) - Math.abs(b - req.theta) || a - b);
-  const report = () => post({ type: 'thetasAhead', gen: req.gen, classIndex: c, ready: Array.from({ length: 100 }, (_, theta) => theta).filter((theta) => s.hasFusionStage(c, { ...params, theta }, opts)).length, total: 100 });
+  const sliderThetas = Array.from({ length: 100 }, (_, t) => t);
+  const ready = (theta: number) => s.hasFusionStage(c, { ...params, theta }, opts);
+  const thetas = sliderThetas.filter((theta) => !ready(theta)).sort((a, b) => Math.abs(a - req.theta) - Math.abs(b - req.theta) || a - b);
+  const report = () => post({ type: 'thetasAhead', gen: req.gen, classIndex: c, ready: sliderThetas.filter(ready).length, total: sliderThetas.length });
   report();
   for (let i = 0; i < thetas.length; i += THETAS_PER_REQUEST) {
     await userIdle(300);
     if (stale() || !helper?.usable) return;
     // the user may have reached some of these meanwhile
-    const chunk = thetas.slice(i, i + THETAS_PER_REQUEST).filter((theta) => !s.hasFusionStage(c, { ...params, theta }, opts));
+    const chunk = thetas.slice(i, i + THETAS_PER_REQUEST).filter((theta) => !ready(theta));
     if (chunk.length === 0) continue;
     const answers = await helper.fusionStages({ key: `session ${sessionCounter}`, input: sessionInput, layer: s.layer, classIndex: c, maps, params, thetas: chunk, batchSize: THETAS_PER_REQUEST });
     // kept even if a newer run started: same session, same keys (only two numbers per θ)
