@@ -16,19 +16,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { flag, root, shared } from './benchArgs';
 import * as tf from '@tensorflow/tfjs-core';
 import { initNodeBackend } from '../src/node/backend';
 import { loadLayersModelFromPathOrUrl } from '../src/node/files';
 import { CamModel, PREPROCESSING } from '../src/engine/index';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const shared = process.env.FUSION_CAM_SHARED ?? path.resolve(root, '../shared');
-const args = process.argv.slice(2);
-const flag = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : def;
-};
 const models = flag('models', 'mobilenet_v1_0.25_224,mobilenet_v1_0.75_224').split(',');
 const B = Number(flag('batch', '16'));
 const out = flag('out', path.join(root, 'bench/results-ceiling.json'));

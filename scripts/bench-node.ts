@@ -8,20 +8,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { args, flag, root, shared } from './benchArgs';
 import * as tf from '@tensorflow/tfjs-core';
 import { initNodeBackend, type NodeBackend } from '../src/node/backend';
 import { loadLayersModelFromPathOrUrl, readImageFile } from '../src/node/files';
 import { CamModel, PREPROCESSING, toModelInput } from '../src/engine/index';
 import { benchEngine, stats, type EngineBenchResult, type Stats } from '../bench/measure';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const shared = process.env.FUSION_CAM_SHARED ?? path.resolve(root, '../shared');
-const args = process.argv.slice(2);
-const flag = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : def;
-};
 const quick = args.includes('--quick');
 const models = flag('models', 'mobilenet_v1_0.25_224,mobilenet_v1_0.75_224').split(',');
 const backend = flag('backend', 'wasm') as NodeBackend;

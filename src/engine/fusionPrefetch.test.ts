@@ -2,8 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initNodeBackend } from '../node/backend';
 import { CamModel } from './model/camModel';
-import { PREPROCESSING } from './model/descriptor';
-import { resNetLike } from './model/testing/generatedNets';
+import { smallResNetCam } from './model/testing/generatedNets';
 import { ExplanationSession } from './session';
 import type { FusionParams } from './fusion';
 
@@ -14,8 +13,7 @@ let cam: CamModel;
 let input: Float32Array;
 beforeAll(async () => {
   await initNodeBackend('cpu');
-  cam = new CamModel(resNetLike({ classes: 4 }), { id: 'r', name: 'r', url: '', preprocessing: PREPROCESSING.unit });
-  input = Float32Array.from({ length: 32 * 32 * 3 }, (_, i) => (Math.sin(i * 0.37) + 1) / 2);
+  ({ cam, input } = smallResNetCam());
 });
 
 function maxDiff(a: Float32Array, b: Float32Array): number {

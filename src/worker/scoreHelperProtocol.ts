@@ -20,38 +20,31 @@ export interface PortableModelSource {
   chosen: boolean;
 }
 
+/** Which session of the helper a request runs in (see sessionFor in scoreHelperWorker.ts). */
+export interface HelperSessionRef {
+  id: number;
+  version: number;
+  /** Image generation and layer: a new key means a new session (the input is sent every time, used only then). */
+  key: string;
+  input: Float32Array;
+  layer: string;
+  classIndex: number;
+}
+
 export type HelperRequest =
   | { type: 'init'; wasmBuild: 'auto' | 'simd' | 'plain' }
   | { type: 'model'; version: number; src: PortableModelSource }
-  | {
-      type: 'scores';
-      id: number;
-      version: number;
-      /** Image generation and layer: a new key means a new session (the input is sent every time, used only then). */
-      key: string;
-      input: Float32Array;
-      layer: string;
-      classIndex: number;
-      variant: ScoreCamVariant;
-      channels: number[];
-      batchSize: number;
-    }
+  | (HelperSessionRef & { type: 'scores'; variant: ScoreCamVariant; channels: number[]; batchSize: number })
   /** The layer picker's thumbnails for these layers, all from one forward and backward pass. */
   | { type: 'thumbs'; id: number; version: number; input: Float32Array; layers: string[]; classIndex: number; size: number }
   /** Fusion-CAM steps 1–4 scored ahead for these θ (ExplanationSession.fusionStageProbabilities). */
-  | {
+  | (HelperSessionRef & {
       type: 'fusionStages';
-      id: number;
-      version: number;
-      key: string;
-      input: Float32Array;
-      layer: string;
-      classIndex: number;
       maps: { gradient: Float32Array; region: Float32Array; baseline: number; regionProbability: number };
       params: Omit<FusionParams, 'tau' | 'theta'>;
       thetas: number[];
       batchSize: number;
-    };
+    });
 
 /** A layer-picker thumbnail (a small Grad-CAM at one layer), computed by the helper. */
 export interface HelperThumb {

@@ -13,7 +13,7 @@ import { layerThumbnails } from '../engine/model/layerThumbnails';
 import type { ExplainableModel } from '../engine/model/explainable';
 import { selectBackend } from './backend';
 import { build } from './modelManager';
-import type { HelperReply, HelperRequest, PortableModelSource } from './scoreHelperProtocol';
+import type { HelperReply, HelperRequest, HelperSessionRef, PortableModelSource } from './scoreHelperProtocol';
 
 interface Scope {
   postMessage(m: HelperReply, transfer?: Transferable[]): void;
@@ -38,7 +38,7 @@ async function loadModel(version: number, p: PortableModelSource): Promise<void>
 }
 
 /** The helper's session for this image and layer (a new key: a new session). */
-async function sessionFor(req: { version: number; key: string; input: Float32Array; layer: string }): Promise<ExplanationSession> {
+async function sessionFor(req: Pick<HelperSessionRef, 'version' | 'key' | 'input' | 'layer'>): Promise<ExplanationSession> {
   if (!model || model.version !== req.version) throw new Error('the helper does not hold this model');
   if (!session || session.key !== req.key || session.version !== req.version) {
     dropSession();

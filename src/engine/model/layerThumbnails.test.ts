@@ -2,16 +2,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initNodeBackend } from '../../node/backend';
 import { CamModel } from './camModel';
-import { PREPROCESSING } from './descriptor';
 import { layerThumbnails } from './layerThumbnails';
-import { resNetLike } from './testing/generatedNets';
+import { smallResNetCam } from './testing/generatedNets';
 
 let cam: CamModel;
 let input: Float32Array;
 beforeAll(async () => {
   await initNodeBackend('cpu');
-  cam = new CamModel(resNetLike({ classes: 4 }), { id: 'r', name: 'r', url: '', preprocessing: PREPROCESSING.unit });
-  input = Float32Array.from({ length: 32 * 32 * 3 }, (_, i) => (Math.sin(i * 0.37) + 1) / 2);
+  ({ cam, input } = smallResNetCam());
 });
 
 /** Grad-CAM by hand from ∂z_c/∂A (tf.grad of the split head): α = spatial mean, ReLU(Σ α A), half-pixel bilinear up, min-max. */

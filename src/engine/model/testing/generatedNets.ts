@@ -8,6 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { CamModel } from '../camModel';
+import { PREPROCESSING } from '../descriptor';
 
 export type HeadKind = 'dense-softmax' | 'conv-softmax-reshape' | 'activation-softmax' | 'logits';
 
@@ -111,6 +113,13 @@ export function resNetLike(opts: { size?: number; classes?: number; head?: HeadK
 }
 
 /** Saves like tfjs-node's file:// handler: `dir/model.json` + `dir/group1-shard1of1.bin`. */
+/** A 4-class ResNet-like CamModel on 32×32 inputs, and a smooth image in [0, 1] for it. */
+export function smallResNetCam(): { cam: CamModel; input: Float32Array } {
+  const cam = new CamModel(resNetLike({ classes: 4 }), { id: 'r', name: 'r', url: '', preprocessing: PREPROCESSING.unit });
+  const input = Float32Array.from({ length: 32 * 32 * 3 }, (_, i) => (Math.sin(i * 0.37) + 1) / 2);
+  return { cam, input };
+}
+
 export async function saveModelToDir(model: tfl.LayersModel, dir: string): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
   await model.save(
