@@ -75,6 +75,8 @@ describe('drawQueue (deferred thumbnail drawing)', () => {
     // a 6 ms slice holds about three 2 ms draws, not twelve
     expect(ran.length).toBeGreaterThan(0);
     expect(ran.length).toBeLessThan(6);
+    // on a loaded machine one 2 ms draw can outlast the slice: wait for the second on-screen one
+    for (let i = 0; i < 5 && ran.length < 2; i++) await tick();
     expect(ran.slice(0, 2)).toEqual(['t10', 't11']);
     for (let i = 0; i < 20 && q.pendingDraws() > 0; i++) await tick();
     expect(ran.slice(2)).toEqual(names.slice(0, 10));
