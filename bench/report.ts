@@ -28,6 +28,10 @@ interface UiRow {
 export interface Report {
   kind: string;
   date: string;
+  /** Set when `--only ui` kept the engine rows of an earlier run: when those were measured. */
+  engineDate?: string;
+  /** Set when `--only engine` kept the app rows of an earlier run. */
+  uiDate?: string;
   machine: { os: string; cpu: string; cores: number; memoryGB: number; loadAverage?: number[] };
   browser?: string;
   node?: string;
@@ -44,7 +48,9 @@ const short = (m: string) => m.replace('mobilenet_v1_', 'MobileNet v1 ').replace
 export function toMarkdown(r: Report): string {
   const lines: string[] = [];
   lines.push(`Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGB} GB, ${r.machine.os}` + (r.machine.loadAverage ? ` (load average at the end ${r.machine.loadAverage.join(' / ')})` : ''));
-  lines.push(`${r.browser ?? `Node ${r.node}`}, TF.js ${r.tfjs}, ${r.date.slice(0, 16).replace('T', ' ')} UTC. Times in ms, median / p95; image photos/dog.jpg.`);
+  const when = (d: string) => `${d.slice(0, 16).replace('T', ' ')} UTC`;
+  const dates = r.engineDate ? `engine tables ${when(r.engineDate)}, app table ${when(r.date)}` : r.uiDate ? `engine tables ${when(r.date)}, app table ${when(r.uiDate)}` : when(r.date);
+  lines.push(`${r.browser ?? `Node ${r.node}`}, TF.js ${r.tfjs}, ${dates}. Times in ms, median / p95; image photos/dog.jpg.`);
   lines.push('');
   lines.push('| backend | model | load | forward b1 | forward per image (batch B) | Grad-CAM | Score-CAM ref | xplain | original | passes run / K | floor (K/B·t_B) | Score-CAM ÷ floor | Fusion-CAM | θ change | τ change | tensors before → after |');
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');

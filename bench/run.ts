@@ -1,13 +1,14 @@
 /**
  * Browser benchmark (`npm run bench`): measures, never judges, and never reaches the internet.
  *
- * 1. Engine in the page: the Vite dev server serves bench/index.html (engine imported directly);
- *    headless Debian Chromium runs bench/measure.ts per backend (wasm, webgl, cpu) and model.
- * 2. The app through its UI: `vite build` + `vite preview` (COOP/COEP, models at /models/);
+ * 1. The app through its UI: `vite build` + `vite preview` (COOP/COEP, models at /models/);
  *    end to end from a dropped image to Fusion-CAM pixels, slider latency (input event →
  *    putImageData on the panel's canvas) for τ, opacity, colormap and θ, the longest main-thread
  *    task during a run (PerformanceObserver 'longtask').
- * Writes bench/results.json and bench/results.md. Budget ≈ 20 min on a 2-core machine.
+ * 2. Engine in the page: the Vite dev server serves bench/index.html (engine imported directly);
+ *    headless Debian Chromium runs bench/measure.ts per backend (wasm, webgl, cpu) and model.
+ * Writes bench/results.json and bench/results.md (with `--only`, the other part of the last run
+ * is kept, with its date). Budget ≈ 20 min on a 2-core machine.
  *
  *   npm run bench [-- --quick] [-- --only engine|ui]
  */
@@ -360,6 +361,15 @@ async function runUiBench(browser: Browser): Promise<UiResult[]> {
   return out;
 }
 
+function readPreviousReport(file: string): Report | null {
+  try {
+    const r = JSON.parse(fs.readFileSync(file, 'utf8')) as Report;
+    return r.kind === 'browser' ? r : null;
+  } catch {
+    return null;
+  }
+}
+
 async function main(): Promise<void> {
   const img = await readImageFile(IMAGE);
   const { input } = toModelInput(img, [224, 224], PREPROCESSING.mobilenet);
@@ -367,18 +377,11 @@ async function main(): Promise<void> {
   let version = '';
   let engine: Record<string, unknown>[] = [];
   let ui: UiResult[] = [];
-  if (only !== 'ui') {
-    const browser = await launch();
-    version = browser.version();
-    try {
-      engine = await runEngineBench(browser, Array.from(input));
-    } finally {
-      await browser.close();
-    }
-  }
+  // The app part runs first, each part in a browser of its own. After the engine part (WebGL
+  // contexts, GBs of wasm heaps) even a fresh browser drew slower for minutes on this VM (slider
+  // p95 33–40 ms instead of 12–17, tasks up to 245 ms instead of ≤ 62, mostly kernel time;
+  // measured 2026-11-28 in a full and a --quick run against --only ui right after).
   if (only !== 'engine') {
-    // a browser of its own: after the engine part (WebGL contexts, big wasm heaps) the same
-    // browser drew every frame slower (slider p95 ≈ 35 ms instead of ≈ 10 ms, measured)
     const browser = await launch();
     version = browser.version();
     try {
@@ -386,6 +389,15 @@ async function main(): Promise<void> {
     } catch (e) {
       log(`UI bench failed: ${(e as Error).message.split('\n')[0]}`);
       ui = [{ backend: '-', model: '-', error: (e as Error).message.split('\n')[0], notes: [] }];
+    } finally {
+      await browser.close();
+    }
+  }
+  if (only !== 'ui') {
+    const browser = await launch();
+    version = browser.version();
+    try {
+      engine = await runEngineBench(browser, Array.from(input));
     } finally {
       await browser.close();
     }
@@ -404,6 +416,11 @@ async function main(): Promise<void> {
     ui,
   };
   const outDir = path.join(root, 'bench');
+  // `--only` re-measures one part; the other part of the last run is kept (with its own date), so
+  // the table never silently loses rows
+  const previous = readPreviousReport(path.join(outDir, 'results.json'));
+  if (only === 'ui' && previous?.engine.length) Object.assign(report, { engine: previous.engine, engineDate: previous.engineDate ?? previous.date });
+  if (only === 'engine' && previous?.ui?.length) Object.assign(report, { ui: previous.ui, uiDate: previous.uiDate ?? previous.date });
   fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(report, null, 2) + '\n');
   fs.writeFileSync(path.join(outDir, 'results.md'), toMarkdown(report as unknown as Report));
   log(`wrote bench/results.json and bench/results.md in ${report.minutes} min`);
