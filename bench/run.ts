@@ -379,7 +379,7 @@ async function main(): Promise<void> {
   let ui: UiResult[] = [];
   // The app part runs first, each part in a browser of its own. After the engine part (WebGL
   // contexts, GBs of wasm heaps) even a fresh browser drew slower for minutes on this VM (slider
-  // p95 33–40 ms instead of 12–17, tasks up to 245 ms instead of ≤ 62, mostly kernel time;
+  // p95 33–41 ms instead of 12–17, tasks up to 245 ms instead of ≤ 62, mostly kernel time;
   // measured 2026-11-28 in a full and a --quick run against --only ui right after).
   if (only !== 'engine') {
     const browser = await launch();
