@@ -3,12 +3,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CamError } from '../engine/errors';
-import { CamModel } from '../engine/model/camModel';
-import { preprocessingById, type ModelDescriptor, type Preprocessing } from '../engine/model/descriptor';
-import { registryEntryForPath } from '../engine/model/registry';
+import type { ExplainableModel } from '../engine/model/explainable';
+import { loadModel } from '../engine/model/loadModel';
 import { parseLabels } from '../engine/model/custom';
 import { initNodeBackend, type NodeBackend } from '../node/backend';
-import { loadLayersModelFromPathOrUrl } from '../node/files';
+import { localModelFiles } from '../node/files';
 import { defaultWorkerCount } from '../node/scoreWorkers';
 
 /** A user mistake: print the message (and usage hint) and exit 2. */
@@ -51,7 +50,7 @@ export function workersArg(value: string | undefined): number {
   return numberArg(value, 'workers', defaultWorkerCount(), (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'a whole number from 1 to 64');
 }
 
-async function readLabels(source: string): Promise<string[]> {
+async function readLabels(source: string): Promise<{ names: string[]; source: string }> {
   let text: string;
   if (/^https?:\/\//i.test(source)) {
     const r = await fetch(source);
@@ -62,7 +61,7 @@ async function readLabels(source: string): Promise<string[]> {
       throw new CamError(`Labels file not found: ${source}`, 'not-found');
     });
   }
-  return parseLabels(text, source);
+  return { names: parseLabels(text, source), source };
 }
 
 export interface ModelArgs {
@@ -72,55 +71,17 @@ export interface ModelArgs {
 }
 
 /**
- * Loads a model from a folder, model.json path or URL. A registry model (matched by folder
- * name) brings its own preprocessing, labels and default layer; flags override them.
+ * Loads a LayersModel or GraphModel from a folder, model.json path or URL (the engine's one
+ * loader). A registry model (matched by folder name) brings its own preprocessing, labels and
+ * default layer; flags override them.
  */
-export async function loadCamModel(args: ModelArgs, log: (s: string) => void = () => {}): Promise<CamModel> {
+export async function loadCamModel(args: ModelArgs, log: (s: string) => void = () => {}): Promise<ExplainableModel> {
   if (!args.model) throw new UsageError('--model is required (a model folder, model.json path or URL)');
-  const source = args.model;
-  const entry = registryEntryForPath(source);
-  const layersModel = await loadLayersModelFromPathOrUrl(source);
-  let preprocessing: Preprocessing;
-  if (args.preprocessing) preprocessing = preprocessingById(args.preprocessing);
-  else if (entry) preprocessing = entry.descriptor.preprocessing;
-  else {
-    preprocessing = preprocessingById('unit');
-    log(`note: unknown model, assuming preprocessing "unit" (RGB/255); pass --preprocessing mobilenet|unit|imagenet|raw to set it`);
-  }
-  const modelJsonUrl = /^https?:\/\//i.test(source)
-    ? source.endsWith('.json') ? source : source.replace(/\/?$/, '/model.json')
-    : (await fs.stat(source).then((s) => s.isDirectory()).catch(() => false))
-      ? path.join(source, 'model.json')
-      : source;
-  let labels: string[] | undefined;
-  if (args.labels) labels = await readLabels(args.labels);
-  else if (entry?.descriptor.labels) labels = entry.descriptor.labels;
-  else if (entry?.descriptor.labelsUrl) {
-    const rel = entry.descriptor.labelsUrl;
-    const where = /^https?:\/\//i.test(modelJsonUrl) ? new URL(rel, modelJsonUrl).href : path.resolve(path.dirname(modelJsonUrl), rel);
-    labels = await readLabels(where).catch(() => {
-      log(`note: labels for ${entry.name} not found at ${where}; classes are shown by index`);
-      return undefined;
-    });
-  } else {
-    const beside = path.join(path.dirname(modelJsonUrl), 'labels.json');
-    if (!/^https?:/i.test(modelJsonUrl) && (await fs.stat(beside).catch(() => null))) labels = await readLabels(beside);
-  }
-  const descriptor: ModelDescriptor = {
-    id: entry?.id ?? path.basename(path.dirname(path.resolve(modelJsonUrl))),
-    name: entry?.name ?? path.basename(path.dirname(path.resolve(modelJsonUrl))),
-    url: modelJsonUrl,
-    preprocessing,
-    labels,
-    defaultLayer: entry?.descriptor.defaultLayer,
-    output: entry?.descriptor.output,
-  };
-  try {
-    return new CamModel(layersModel, descriptor);
-  } catch (e) {
-    layersModel.dispose();
-    throw e instanceof CamError ? e : new CamError((e as Error).message, 'bad-model');
-  }
+  const labels = args.labels ? await readLabels(args.labels) : undefined;
+  const loaded = await loadModel(args.model, { preprocessing: args.preprocessing, labels, localFiles: localModelFiles, log });
+  if (loaded.guess) log(`note: assuming preprocessing "${loaded.preprocessing.id}" (${loaded.guess.reason}); pass --preprocessing mobilenet|unit|imagenet|raw to set it`);
+  if (loaded.kind === 'graph') log(`note: ${path.basename(path.dirname(loaded.url)) || 'the model'} is a GraphModel; ${loaded.labelsNote}`);
+  return loaded.model;
 }
 
 const IMAGE_EXT = /\.(jpe?g|png)$/i;

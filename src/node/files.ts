@@ -1,31 +1,23 @@
-/** Node-side file access: models from a folder or URL, images decoded without native code (JPEG: libjpeg-turbo as wasm, PNG: pngjs). */
+/** Node-side file access: model files from a folder, images decoded without native code (JPEG: libjpeg-turbo as wasm, PNG: pngjs). */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { CamError } from '../engine/errors';
 import { loadLayersModelFrom } from '../engine/model/artifacts';
-import type { RgbImage } from '../engine/image';
+import type { ModelFile } from '../engine/model/custom';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { LocalModelFiles } from '../engine/model/loadModel';
+import type { RgbImage } from '../engine/image';
 import { decodeJpeg, readJpegHeader } from './jpegDecode';
 
 const MAX_PIXELS = 200e6;
 
-export async function loadLayersModelFromPathOrUrl(source: string): Promise<LayersModel> {
-  if (/^https?:\/\//i.test(source)) {
-    const base = new URL('.', source);
-    const res = await fetch(source).catch((e: Error) => {
-      throw new CamError(`Could not fetch ${source}: ${e.message}`, 'network');
-    });
-    if (!res.ok) throw new CamError(`Could not fetch ${source}: HTTP ${res.status}`, 'network');
-    const json = await res.json().catch(() => {
-      throw new CamError(`${source} is not JSON`, 'bad-model');
-    });
-    return loadLayersModelFrom(json, async (p) => {
-      const r = await fetch(new URL(p, base));
-      if (!r.ok) throw new Error(`HTTP ${r.status}`);
-      return r.arrayBuffer();
-    }, source);
-  }
+/**
+ * A model folder or model.json path as the files loadModel builds from: model.json, the shards
+ * its manifest names (read when needed, so a missing one is named by the loader) and a
+ * labels.json beside it, if any.
+ */
+export async function localModelFiles(source: string): Promise<LocalModelFiles> {
   let file = source;
   const stat = await fs.stat(file).catch(() => null);
   if (!stat) throw new CamError(`Model not found: ${source}`, 'not-found');
@@ -40,13 +32,33 @@ export async function loadLayersModelFromPathOrUrl(source: string): Promise<Laye
     throw new CamError(`${file} is not valid JSON, so it is not a TF.js model.json`, 'bad-model');
   }
   const dir = path.dirname(file);
-  return loadLayersModelFrom(json, async (p) => {
-    const b = await fs.readFile(path.join(dir, p)).catch((e: NodeJS.ErrnoException) => {
+  const read = (name: string) => async (): Promise<ArrayBuffer> => {
+    const b = await fs.readFile(path.join(dir, name)).catch((e: NodeJS.ErrnoException) => {
       // "ENOENT: no such file or directory, open '…'" says the same thing less clearly
       throw new Error(e.code === 'ENOENT' ? `the file is missing from ${dir}` : e.message);
     });
     return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-  }, file);
+  };
+  const jsonBytes = new TextEncoder().encode(text).buffer as ArrayBuffer;
+  const files: ModelFile[] = [{ name: path.basename(file), arrayBuffer: async () => jsonBytes }];
+  const manifest = (json as { weightsManifest?: { paths?: unknown }[] } | null)?.weightsManifest;
+  if (Array.isArray(manifest)) {
+    for (const g of manifest) for (const p of Array.isArray(g?.paths) ? g.paths : []) if (typeof p === 'string') files.push({ name: p, arrayBuffer: read(p) });
+  }
+  if (path.basename(file) !== 'labels.json' && (await fs.stat(path.join(dir, 'labels.json')).catch(() => null))) files.push({ name: 'labels.json', arrayBuffer: read('labels.json') });
+  return {
+    modelJson: file,
+    files,
+    readRelative: (rel) => fs.readFile(path.resolve(dir, rel), 'utf8'),
+  };
+}
+
+/** A bare LayersModel from a folder or model.json path (tests, benches; the CLI uses loadModel). */
+export async function loadLayersModelFromPathOrUrl(source: string): Promise<LayersModel> {
+  const local = await localModelFiles(source);
+  const json = JSON.parse(new TextDecoder().decode(await local.files[0].arrayBuffer())) as unknown;
+  const byName = new Map(local.files.map((f) => [f.name, f]));
+  return loadLayersModelFrom(json, (p) => byName.get(p)!.arrayBuffer(), local.modelJson);
 }
 
 /** Decodes a PNG or JPEG file (by content, not by name). */

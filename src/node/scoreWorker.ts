@@ -8,7 +8,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { ExplanationSession } from '../engine/session';
-import type { CamModel } from '../engine/model/camModel';
+import type { ExplainableModel } from '../engine/model/explainable';
 import { loadCamModel } from '../cli/common';
 import { initNodeBackend } from './backend';
 import type { ScoreWorkerReply, ScoreWorkerRequest } from './scoreWorkerProtocol';
@@ -16,7 +16,7 @@ import type { ScoreWorkerReply, ScoreWorkerRequest } from './scoreWorkerProtocol
 const port = parentPort!;
 const post = (m: ScoreWorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
-let model: CamModel | null = null;
+let model: ExplainableModel | null = null;
 /** The session's image, kept until the first request for it (a session costs a forward pass). */
 let next: { key: number; input: Float32Array; layer: string } | null = null;
 let session: { key: number; session: ExplanationSession } | null = null;

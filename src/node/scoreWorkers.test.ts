@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import type { CamModel } from '../engine/model/camModel';
+import type { ExplainableModel } from '../engine/model/explainable';
 import type { RegionResult, ScoreCamVariant } from '../engine/methods/region';
 import { toModelInput } from '../engine/image';
 import { ExplanationSession } from '../engine/session';
@@ -26,7 +26,7 @@ const SHARED = path.resolve(process.env.FUSION_CAM_SHARED ?? path.join(ROOT, '..
 const MODEL = path.join(SHARED, 'models', 'mobilenet_v1_0.25_224');
 const PHOTOS = path.join(SHARED, 'images', 'photos');
 
-let model: CamModel;
+let model: ExplainableModel;
 let input: Float32Array;
 let pool: ScoreWorkers;
 const notes: string[] = [];

@@ -5,16 +5,14 @@
  * A new model is built completely before the caller swaps it in, so a failed load leaves the
  * previous model working.
  */
-import { CamModel } from '../engine/model/camModel';
 import type { ExplainableModel } from '../engine/model/explainable';
-import { GraphCamModel, isGraphModelJson, loadGraphCamModel } from '../engine/model/graphCamModel';
-import { checkLabelCount, loadCustomModel, parseLabels, type ModelFile } from '../engine/model/custom';
-import { fetchModelFiles, fileReader, type FetchProgress } from '../engine/model/fetchModel';
+import { GraphCamModel, isGraphModelJson } from '../engine/model/graphCamModel';
+import type { ModelFile } from '../engine/model/custom';
+import { fetchModelFiles, type FetchProgress } from '../engine/model/fetchModel';
 import { openModelCache, type ModelCache } from '../engine/model/modelCache';
-import { loadLayersModelFrom } from '../engine/model/artifacts';
-import { describeRegistryModel, IMAGENET_LABELS } from '../engine/model/registry';
+import { buildModel, findModelJson } from '../engine/model/loadModel';
+import { describeRegistryModel } from '../engine/model/registry';
 import { PREPROCESSING, preprocessingById, type ModelDescriptor, type Preprocessing } from '../engine/model/descriptor';
-import { CamError } from '../engine/errors';
 import { fetchLabels } from './fetchModel';
 import type { LoadedModelInfo } from './protocol';
 import type { ModelDetails, ModelFileEntry } from './modelProtocol';
@@ -48,8 +46,6 @@ function modelCache(): Promise<ModelCache | null> {
   return cache;
 }
 
-const baseName = (p: string): string => p.split(/[\\/]/).pop() ?? p;
-
 function memoryFiles(json: unknown, files: Map<string, ArrayBuffer>): ModelFile[] {
   const text = new TextEncoder().encode(JSON.stringify(json)).buffer;
   return [{ name: 'model.json', arrayBuffer: async () => text }, ...[...files].map(([name, buf]) => ({ name, arrayBuffer: async () => buf }))];
@@ -67,23 +63,6 @@ function topologyName(json: unknown): string {
   const topo = (json as { modelTopology?: { model_config?: { config?: { name?: unknown } }; config?: { name?: unknown } } }).modelTopology;
   const name = topo?.model_config?.config?.name ?? topo?.config?.name;
   return typeof name === 'string' ? name : '';
-}
-
-async function readJson(f: ModelFile): Promise<unknown> {
-  try {
-    return JSON.parse(new TextDecoder().decode(await f.arrayBuffer())) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The one model.json among `files`, parsed, or undefined. */
-async function findModelJson(files: ModelFile[]): Promise<{ file: ModelFile; json: unknown } | undefined> {
-  for (const f of files.filter((x) => /\.json$/i.test(x.name))) {
-    const json = await readJson(f);
-    if (json && typeof json === 'object' && 'modelTopology' in json) return { file: f, json };
-  }
-  return undefined;
 }
 
 export async function loadRegistryModel(modelId: string, localBase: string | undefined, onProgress: (p: FetchProgress) => void): Promise<LoadedModel> {
@@ -148,74 +127,19 @@ function firstSource(files: ModelFile[], name: string, source: 'files' | 'url', 
   };
 }
 
-/** Builds (or rebuilds, e.g. on another backend) the model a source describes. */
+/** Builds (or rebuilds, e.g. on another backend) the model a source describes (the engine's one loader). */
 export async function build(src: Source): Promise<LoadedModel> {
-  if (src.registry) {
-    const json = await readJson(src.files[0]);
-    const files = new Map<string, ArrayBuffer>();
-    for (const f of src.files.slice(1)) files.set(f.name, await f.arrayBuffer());
-    const layersModel = await loadLayersModelFrom(json, fileReader(files), src.registry.url);
-    const descriptor = { ...src.registry, preprocessing: src.preprocessing };
-    try {
-      return { model: new CamModel(layersModel, descriptor), src, labelsNote: `${src.registry.labels?.length ?? 0} class names from the registry` };
-    } catch (e) {
-      layersModel.dispose();
-      throw e;
-    }
+  const built = await buildModel(src.files, {
+    name: src.name,
+    registry: src.registry,
+    preprocessing: src.chosen || src.registry ? src.preprocessing : undefined,
+    url: src.source === 'url' ? src.name : undefined,
+  });
+  if (built.guess && !src.chosen) {
+    src.preprocessing = built.guess.preprocessing;
+    src.guess = { preprocessing: built.guess.preprocessing.id, reason: built.guess.reason };
   }
-  if (src.kind === 'graph') return buildGraph(src);
-  const custom = await loadCustomModel(src.files, { name: src.name, preprocessing: src.chosen ? src.preprocessing : undefined, url: src.source === 'url' ? src.name : undefined });
-  if (custom.guess && !src.chosen) {
-    src.preprocessing = custom.guess.preprocessing;
-    src.guess = { preprocessing: custom.guess.preprocessing.id, reason: custom.guess.reason };
-  }
-  const n = custom.camModel.numClasses;
-  const labelsNote = custom.labelsFile ? `${n} class names from ${baseName(custom.labelsFile)}` : `no labels file: the ${n} classes are numbered`;
-  return { model: custom.camModel, src, labelsNote };
-}
-
-async function buildGraph(src: Source): Promise<LoadedModel> {
-  const found = await findModelJson(src.files);
-  if (!found) throw new CamError('No model.json among the files', 'no-model-json');
-  const dir = found.file.name.replace(/\\/g, '/').replace(/[^/]*$/, '');
-  const byPath = new Map(src.files.map((f) => [f.name.replace(/\\/g, '/'), f]));
-  const readFile = async (p: string): Promise<ArrayBuffer> => {
-    const hit = byPath.get(dir + p) ?? byPath.get(p) ?? src.files.find((f) => baseName(f.name) === baseName(p));
-    if (!hit) throw new Error('it is missing: drop it together with model.json');
-    return hit.arrayBuffer();
-  };
-  const labelsFile = src.files.find((f) => f !== found.file && /\.(txt|names|labels|json)$/i.test(f.name));
-  const labels = labelsFile ? parseLabels(new TextDecoder().decode(await labelsFile.arrayBuffer()), baseName(labelsFile.name)) : undefined;
-  if (!src.chosen) {
-    src.preprocessing = PREPROCESSING.unit;
-    src.guess = {
-      preprocessing: 'unit',
-      reason: 'A GraphModel does not record its preprocessing; TF-Hub image classifiers (the usual source of TF.js GraphModels) take RGB/255 and scale inside the graph. Only a guess.',
-    };
-  }
-  const descriptor: ModelDescriptor = { id: src.modelId, name: src.name, url: src.name, preprocessing: src.preprocessing };
-  const model: GraphCamModel = await loadGraphCamModel(found.json, readFile, descriptor, baseName(found.file.name));
-  let labelsNote: string;
-  try {
-    const n = model.numClasses;
-    if (labels) {
-      checkLabelCount(labels, n, baseName(labelsFile!.name));
-      descriptor.labels = labels;
-      labelsNote = `${n} class names from ${baseName(labelsFile!.name)}`;
-    } else if (n === 1001) {
-      descriptor.labels = ['background', ...IMAGENET_LABELS];
-      labelsNote = '1001 outputs: ImageNet names with "background" at index 0 (the TF-Hub convention)';
-    } else if (n === 1000) {
-      descriptor.labels = IMAGENET_LABELS;
-      labelsNote = '1000 outputs: assumed to be the ImageNet classes';
-    } else {
-      labelsNote = `no labels file: the ${n} classes are numbered`;
-    }
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  return { model, src, labelsNote };
+  return { model: built.model, src, labelsNote: built.labelsNote };
 }
 
 export function infoOf(m: LoadedModel): LoadedModelInfo {

@@ -3,7 +3,7 @@
  * when a local model folder is configured (dev, tests, offline mirrors made by
  * `npm run models:fetch`) every model is read from `<localBase>/<folder>/model.json` instead.
  */
-import { IMAGENET_CLASSES } from '@tensorflow-models/mobilenet/dist/imagenet_classes';
+import { IMAGENET_CLASSES } from './imagenetClasses';
 import { PREPROCESSING, type ModelDescriptor } from './descriptor';
 
 export const GOOGLE_TFJS_MODELS = 'https://storage.googleapis.com/tfjs-models/tfjs/';
