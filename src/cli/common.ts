@@ -1,53 +1,20 @@
-/** Shared CLI plumbing: arguments, model and image loading, one-line errors. */
+/** Shared CLI plumbing: backend, model and image loading, one-line errors (options: options.ts). */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CamError } from '../engine/errors';
 import type { ExplainableModel } from '../engine/model/explainable';
 import { loadModel } from '../engine/model/loadModel';
 import { parseLabels } from '../engine/model/custom';
 import { initNodeBackend, type NodeBackend } from '../node/backend';
 import { localModelFiles } from '../node/files';
-import { defaultWorkerCount } from '../node/scoreWorkers';
+import { UsageError } from './options';
 
-/** A user mistake: print the message (and usage hint) and exit 2. */
-export class UsageError extends Error {}
-
-export function parseCli<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals: false, strict: true });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
-
-/** `expected` says what a valid value is ("a number in [0, 100)"), so the error line is actionable. */
-export function numberArg(value: string | undefined, name: string, fallback: number, check?: (v: number) => boolean, expected?: string): number {
-  if (value === undefined) return fallback;
-  const v = Number(value);
-  if (value.trim() === '' || !Number.isFinite(v) || (check && !check(v))) {
-    throw new UsageError(expected ? `--${name} must be ${expected}, got "${value}"` : `--${name} has an invalid value "${value}"`);
-  }
-  return v;
-}
-
-export function listArg(value: string | undefined, fallback: string[]): string[] {
-  if (value === undefined) return fallback;
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
+export { UsageError };
 
 export async function initBackend(name: string | undefined): Promise<string> {
   const b = (name ?? 'wasm') as NodeBackend;
   if (b !== 'wasm' && b !== 'cpu') throw new UsageError(`--backend must be wasm or cpu, got "${name}"`);
   return initNodeBackend(b);
-}
-
-/** --workers: engines for Score-CAM (the main thread and N − 1 worker threads). */
-export function workersArg(value: string | undefined): number {
-  return numberArg(value, 'workers', defaultWorkerCount(), (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'a whole number from 1 to 64');
 }
 
 async function readLabels(source: string): Promise<{ names: string[]; source: string }> {

@@ -9,17 +9,18 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CamError } from '../engine/errors';
-import { toModelInput, type ResizeMethod } from '../engine/image';
+import { toModelInput } from '../engine/image';
 import { GRADIENT_METHODS, type GradientMethodId } from '../engine/methods/gradient';
 import { REGION_METHODS } from '../engine/methods/registry';
-import type { RegionMethodId, ScoreCamVariant } from '../engine/methods/region';
+import type { RegionMethodId } from '../engine/methods/region';
 import { ExplanationSession } from '../engine/session';
 import type { FusionParams } from '../engine/fusion';
 import { FaithfulnessEvaluator } from '../engine/metrics/faithfulness';
-import { csvLine, summarizeByMethod, type SummaryRow } from '../engine/metrics/summary';
+import { csvLine, metricsRow, summarizeByMethod, type MetricsRow, type SummaryRow } from '../engine/metrics/summary';
 import { boxesToInput, energyPointingGame, pointingGame, type Box } from '../engine/metrics/localization';
 import { readImageFile } from '../node/files';
-import { initBackend, listArg, listImages, loadCamModel, numberArg, parseCli, reportError, stemOf, UsageError, workersArg } from './common';
+import { initBackend, listImages, loadCamModel, reportError, stemOf, UsageError } from './common';
+import { countArg, METHOD_FLAGS, methodSettings, numberArg, parseFlags, resizeArg, workersArg, type FlagName } from './options';
 import { CliScoreWorkers, usesScoreCam, WORKERS_USAGE } from './workers';
 
 export const EVALUATE_USAGE = `usage: fusion-cam evaluate --model <folder|model.json|URL> --images <folder> [--labels labels.json]
@@ -36,32 +37,10 @@ export const EVALUATE_USAGE = `usage: fusion-cam evaluate --model <folder|model.
   --resume keeps the images an earlier run with the same settings finished and does the rest.
   ${WORKERS_USAGE}`;
 
-const OPTIONS = {
-  model: { type: 'string' },
-  images: { type: 'string' },
-  labels: { type: 'string' },
-  methods: { type: 'string' },
-  limit: { type: 'string' },
-  seed: { type: 'string' },
-  batch: { type: 'string' },
-  out: { type: 'string' },
-  'class-source': { type: 'string' },
-  layer: { type: 'string' },
-  variant: { type: 'string' },
-  'scorecam-variant': { type: 'string' },
-  'gradient-method': { type: 'string' },
-  'region-method': { type: 'string' },
-  theta: { type: 'string' },
-  tau: { type: 'string' },
-  step: { type: 'string' },
-  backend: { type: 'string' },
-  preprocessing: { type: 'string' },
-  resize: { type: 'string' },
-  'class-names': { type: 'string' },
-  resume: { type: 'boolean' },
-  workers: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const FLAG_NAMES = [
+  'model', 'images', 'labels', 'limit', 'seed', 'out', 'class-source', 'layer', ...METHOD_FLAGS, 'step', 'backend',
+  'preprocessing', 'resize', 'class-names', 'resume', 'workers', 'help',
+] as const satisfies readonly FlagName[];
 
 export interface GroundTruth {
   label?: number;
@@ -120,26 +99,13 @@ export function shuffled<T>(items: T[], seed: number): T[] {
   return out;
 }
 
-export interface ResultRow {
-  image: string;
-  method: string;
-  model: string;
-  layer: string;
-  classIndex: number;
-  className: string;
+/** A metrics row plus what only the CLI knows: ground truth, prediction and the pointing games. */
+export interface ResultRow extends MetricsRow {
   classSource: 'predicted' | 'label';
   label: number | '';
   predicted: number;
-  probability: number;
-  maskedProbability: number;
-  averageDrop: number;
-  increase: number;
-  deletionAuc: number;
-  insertionAuc: number;
   pointing: number | '';
   energyPointing: number | '';
-  mapMs: number;
-  metricsMs: number;
 }
 
 const CSV_COLUMNS: (keyof ResultRow)[] = [
@@ -195,34 +161,19 @@ function progressBar(total: number): { update(done: number, detail: string): voi
 export async function runEvaluate(argv: string[], early: CliScoreWorkers | null = null): Promise<number> {
   let helpers: CliScoreWorkers | null = null;
   try {
-    const { values: a } = parseCli(argv, OPTIONS);
+    const a = parseFlags(argv, FLAG_NAMES);
     if (a.help) {
       process.stdout.write(EVALUATE_USAGE + '\n');
       return 0;
     }
     if (!a.images) throw new UsageError('--images is required (a folder of images)');
-    const variant = (a.variant ?? 'reference') as FusionParams['variant'];
-    if (variant !== 'reference' && variant !== 'xplain') throw new UsageError(`--variant must be reference or xplain, got "${a.variant}"`);
-    const scoreVariant = (a['scorecam-variant'] ?? variant) as ScoreCamVariant;
-    if (!['reference', 'xplain', 'original'].includes(scoreVariant)) throw new UsageError('--scorecam-variant must be reference, xplain or original');
-    const gradientMethod = (a['gradient-method'] ?? 'gradcam') as GradientMethodId;
-    if (!GRADIENT_METHODS[gradientMethod]) throw new UsageError(`--gradient-method must be one of ${Object.keys(GRADIENT_METHODS).join(', ')}`);
-    const regionMethod = (a['region-method'] ?? 'scorecam') as RegionMethodId;
-    if (!REGION_METHODS[regionMethod]) throw new UsageError(`--region-method must be one of ${Object.keys(REGION_METHODS).join(', ')}`);
-    const known = [...Object.keys(GRADIENT_METHODS), ...Object.keys(REGION_METHODS), 'fusioncam'];
-    const methods = listArg(a.methods, ['gradcam', 'scorecam', 'fusioncam']);
-    if (methods.length === 0) throw new UsageError('--methods is empty');
-    for (const m of methods) if (!known.includes(m)) throw new UsageError(`Unknown method "${m}" (known: ${known.join(', ')})`);
+    const { methods, variant, scoreVariant, gradientMethod, regionMethod, theta, tau, batchSize } = methodSettings(a);
     const classSource = a['class-source'] ?? 'predicted';
     if (classSource !== 'predicted' && classSource !== 'label') throw new UsageError('--class-source must be predicted or label');
-    const limit = a.limit === undefined ? Infinity : numberArg(a.limit, 'limit', 0, (v) => Number.isInteger(v) && v >= 1);
-    const seed = a.seed === undefined ? undefined : numberArg(a.seed, 'seed', 0, Number.isInteger);
-    const batchSize = numberArg(a.batch, 'batch', 32, (v) => Number.isInteger(v) && v >= 1);
-    const resize = (a.resize ?? 'bilinear') as ResizeMethod;
-    if (resize !== 'bilinear' && resize !== 'pillow') throw new UsageError(`--resize must be bilinear (TF.js resizeBilinear, the app's) or pillow (torchvision/PIL), got "${a.resize}"`);
-    const step = numberArg(a.step, 'step', 448, (v) => Number.isInteger(v) && v >= 1);
-    const theta = numberArg(a.theta, 'theta', 10, (v) => v >= 0 && v < 100);
-    const tau = numberArg(a.tau, 'tau', 1, (v) => v > 0);
+    const limit = a.limit === undefined ? Infinity : countArg(a.limit, 'limit', 0);
+    const seed = a.seed === undefined ? undefined : numberArg(a.seed, 'seed', 0, Number.isInteger, 'a whole number');
+    const resize = resizeArg(a.resize);
+    const step = countArg(a.step, 'step', 448);
     const workers = workersArg(a.workers);
     const outCsv = a.out ?? 'results.csv';
     const outJson = outCsv.replace(/\.csv$/i, '') + '.json';
@@ -329,25 +280,12 @@ export async function runEvaluate(argv: string[], early: CliScoreWorkers | null 
           const tq = performance.now();
           const r = await ev.evaluate(map, { onProgress: (p) => bar.update(i, `${stem} ${m} metrics ${p.done}/${p.total}`) });
           imageRows.push({
-            image: name,
-            method: m,
-            model: modelId,
-            layer,
-            classIndex: c,
-            className: camModel.label(c),
+            ...metricsRow({ image: name, method: m, model: modelId, layer, classIndex: c, className: camModel.label(c) }, r, { map: mapMs, metrics: performance.now() - tq }),
             classSource,
             label: gt?.label ?? '',
             predicted,
-            probability: r.original,
-            maskedProbability: r.masked,
-            averageDrop: r.drop,
-            increase: r.increase,
-            deletionAuc: r.deletion.auc,
-            insertionAuc: r.insertion.auc,
             pointing: boxes ? pointingGame(map, boxes, camModel.inputSize) : '',
             energyPointing: boxes ? energyPointingGame(map, boxes, camModel.inputSize) : '',
-            mapMs: Math.round(mapMs),
-            metricsMs: Math.round(performance.now() - tq),
           });
           curves.push({ image: name, method: m, deletion: Array.from(r.deletion.scores), insertion: Array.from(r.insertion.scores) });
         }

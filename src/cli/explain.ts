@@ -1,50 +1,29 @@
 /** `fusion-cam explain`: maps, β values and overlays for each image, written to a folder. */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { PNG } from 'pngjs';
 import * as tf from '@tensorflow/tfjs-core';
 import { CamError } from '../engine/errors';
-import { toModelInput, type ResizeMethod } from '../engine/image';
+import { toModelInput } from '../engine/image';
 import { resizeBilinear } from '../engine/maps';
 import { GRADIENT_METHODS, type GradientMethodId } from '../engine/methods/gradient';
-import { REGION_METHODS } from '../engine/methods/registry';
-import type { RegionMethodId, ScoreCamVariant } from '../engine/methods/region';
+import type { RegionMethodId } from '../engine/methods/region';
 import { overlayRgba } from '../engine/render';
 import { COLORMAP_IDS, type ColormapId } from '../engine/colormaps';
 import { ExplanationSession } from '../engine/session';
 import type { FusionParams } from '../engine/fusion';
 import { readImageFile } from '../node/files';
-import { initBackend, listArg, listImages, loadCamModel, numberArg, parseCli, progressLine, reportError, stemOf, UsageError, workersArg } from './common';
+import { encodePng } from '../node/png';
+import { initBackend, listImages, loadCamModel, progressLine, reportError, stemOf, UsageError } from './common';
+import { classArg, METHOD_FLAGS, methodSettings, numberArg, parseFlags, resizeArg, workersArg, type FlagName } from './options';
 import { EXPLAIN_USAGE } from './usage';
 import { CliScoreWorkers, usesScoreCam } from './workers';
 
 export { EXPLAIN_USAGE };
 
-const OPTIONS = {
-  model: { type: 'string' },
-  image: { type: 'string', multiple: true },
-  layer: { type: 'string' },
-  class: { type: 'string' },
-  methods: { type: 'string' },
-  variant: { type: 'string' },
-  'scorecam-variant': { type: 'string' },
-  'gradient-method': { type: 'string' },
-  'region-method': { type: 'string' },
-  theta: { type: 'string' },
-  tau: { type: 'string' },
-  'gradient-share': { type: 'string' },
-  batch: { type: 'string' },
-  backend: { type: 'string' },
-  preprocessing: { type: 'string' },
-  labels: { type: 'string' },
-  resize: { type: 'string' },
-  colormap: { type: 'string' },
-  opacity: { type: 'string' },
-  'save-input': { type: 'boolean' },
-  workers: { type: 'string' },
-  out: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const FLAG_NAMES = [
+  'model', 'image', 'layer', 'class', ...METHOD_FLAGS, 'gradient-share', 'backend', 'preprocessing', 'labels',
+  'resize', 'colormap', 'opacity', 'save-input', 'workers', 'out', 'help',
+] as const satisfies readonly FlagName[];
 
 function f32Bytes(map: Float32Array): Buffer {
   const b = Buffer.alloc(map.length * 4);
@@ -56,32 +35,18 @@ function f32Bytes(map: Float32Array): Buffer {
 export async function runExplain(argv: string[], early: CliScoreWorkers | null = null): Promise<number> {
   let helpers: CliScoreWorkers | null = null;
   try {
-    const { values: a } = parseCli(argv, OPTIONS);
+    const a = parseFlags(argv, FLAG_NAMES);
     if (a.help) {
       process.stdout.write(EXPLAIN_USAGE + '\n');
       return 0;
     }
-    const variant = (a.variant ?? 'reference') as FusionParams['variant'];
-    if (variant !== 'reference' && variant !== 'xplain') throw new UsageError(`--variant must be reference or xplain, got "${a.variant}"`);
-    const scoreVariant = (a['scorecam-variant'] ?? variant) as ScoreCamVariant;
-    if (!['reference', 'xplain', 'original'].includes(scoreVariant)) throw new UsageError(`--scorecam-variant must be reference, xplain or original`);
-    const gradientMethod = (a['gradient-method'] ?? 'gradcam') as GradientMethodId;
-    if (!GRADIENT_METHODS[gradientMethod]) throw new UsageError(`--gradient-method must be one of ${Object.keys(GRADIENT_METHODS).join(', ')}`);
-    const regionMethod = (a['region-method'] ?? 'scorecam') as RegionMethodId;
-    if (!REGION_METHODS[regionMethod]) throw new UsageError(`--region-method must be one of ${Object.keys(REGION_METHODS).join(', ')}`);
-    const known = [...Object.keys(GRADIENT_METHODS), ...Object.keys(REGION_METHODS), 'fusioncam'];
-    const methods = listArg(a.methods, ['gradcam', 'scorecam', 'fusioncam']);
-    for (const m of methods) if (!known.includes(m)) throw new UsageError(`Unknown method "${m}" (known: ${known.join(', ')})`);
-    const theta = numberArg(a.theta, 'theta', 10, (v) => v >= 0 && v < 100, 'a percentile in [0, 100)');
-    const tau = numberArg(a.tau, 'tau', 1, (v) => v > 0, 'a number above 0');
+    const { methods, variant, scoreVariant, gradientMethod, regionMethod, theta, tau, batchSize } = methodSettings(a);
     const share = a['gradient-share'] === undefined ? undefined : numberArg(a['gradient-share'], 'gradient-share', 0.5, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
-    const batchSize = numberArg(a.batch, 'batch', 32, (v) => Number.isInteger(v) && v >= 1, 'a whole number ≥ 1');
     const opacity = numberArg(a.opacity, 'opacity', 0.5, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
     const colormap = (a.colormap ?? 'turbo') as ColormapId;
     if (!COLORMAP_IDS.includes(colormap)) throw new UsageError(`--colormap must be one of ${COLORMAP_IDS.join(', ')}`);
-    const resize = (a.resize ?? 'bilinear') as ResizeMethod;
-    if (resize !== 'bilinear' && resize !== 'pillow') throw new UsageError(`--resize must be bilinear (TF.js resizeBilinear, the app's) or pillow (torchvision/PIL), got "${a.resize}"`);
-    const classArg = a.class === undefined ? undefined : numberArg(a.class, 'class', 0, (v) => Number.isInteger(v) && v >= 0, 'a class index (a whole number ≥ 0)');
+    const resize = resizeArg(a.resize);
+    const classIndex = classArg(a.class);
     const workers = workersArg(a.workers);
     const outDir = a.out ?? 'out';
     const images = await listImages(a.image ?? []);
@@ -89,8 +54,8 @@ export async function runExplain(argv: string[], early: CliScoreWorkers | null =
     // the worker threads load the model while this thread does
     if (workers > 1 && usesScoreCam(methods, regionMethod)) helpers = early?.matches(workers, a, backend) ? early : new CliScoreWorkers(workers, a, backend);
     const camModel = await loadCamModel(a, (s) => process.stderr.write(s + '\n'));
-    if (classArg !== undefined && classArg >= camModel.numClasses) {
-      throw new CamError(`Class index ${classArg} is out of range: the model has classes 0–${camModel.numClasses - 1}`, 'class-range');
+    if (classIndex !== undefined && classIndex >= camModel.numClasses) {
+      throw new CamError(`Class index ${classIndex} is out of range: the model has classes 0–${camModel.numClasses - 1}`, 'class-range');
     }
     const layer = a.layer ?? camModel.defaultLayer();
     camModel.split(layer); // fail early on a bad layer
@@ -105,7 +70,7 @@ export async function runExplain(argv: string[], early: CliScoreWorkers | null =
       const { rgb, input } = toModelInput(img, camModel.inputSize, camModel.descriptor.preprocessing, resize);
       const session = await ExplanationSession.create(camModel, input, layer);
       try {
-        const c = classArg ?? session.predictedClass;
+        const c = classIndex ?? session.predictedClass;
         const timings: Record<string, number> = { prepare: performance.now() - t0 };
         const maps: Record<string, Float32Array> = {};
         const details: Record<string, unknown> = {};
@@ -160,20 +125,20 @@ export async function runExplain(argv: string[], early: CliScoreWorkers | null =
           await fs.writeFile(path.join(outDir, `${stem}.${m}.f32`), f32Bytes(map));
           // overlay at the photo's own resolution
           const up = resizeBilinear(map, H, W, img.height, img.width);
-          const png = new PNG({ width: img.width, height: img.height });
-          overlayRgba(img.data, img.channels, up, img.width, img.height, colormap, opacity, png.data);
-          await fs.writeFile(path.join(outDir, `${stem}.${m}.png`), PNG.sync.write(png));
+          const rgba = new Uint8Array(img.width * img.height * 4);
+          overlayRgba(img.data, img.channels, up, img.width, img.height, colormap, opacity, rgba);
+          await fs.writeFile(path.join(outDir, `${stem}.${m}.png`), encodePng(img.width, img.height, rgba));
         }
         if (a['save-input']) {
           await fs.writeFile(path.join(outDir, `${stem}.input.f32`), f32Bytes(input));
-          const png = new PNG({ width: W, height: H });
+          const rgba = new Uint8Array(W * H * 4);
           for (let i = 0; i < W * H; i++) {
-            png.data[i * 4] = rgb[i * 3];
-            png.data[i * 4 + 1] = rgb[i * 3 + 1];
-            png.data[i * 4 + 2] = rgb[i * 3 + 2];
-            png.data[i * 4 + 3] = 255;
+            rgba[i * 4] = rgb[i * 3];
+            rgba[i * 4 + 1] = rgb[i * 3 + 1];
+            rgba[i * 4 + 2] = rgb[i * 3 + 2];
+            rgba[i * 4 + 3] = 255;
           }
-          await fs.writeFile(path.join(outDir, `${stem}.input.png`), PNG.sync.write(png));
+          await fs.writeFile(path.join(outDir, `${stem}.input.png`), encodePng(W, H, rgba));
         }
         timings.total = performance.now() - t0;
         const report = {
@@ -184,7 +149,7 @@ export async function runExplain(argv: string[], early: CliScoreWorkers | null =
           layer: { name: session.split.layer.name, shape: session.split.layer.shape },
           backend,
           workers: helpers ? workers : 1,
-          class: { index: c, name: camModel.label(c), probability: session.probabilities[c], logit: session.logits[c], predicted: classArg === undefined },
+          class: { index: c, name: camModel.label(c), probability: session.probabilities[c], logit: session.logits[c], predicted: classIndex === undefined },
           top5: session.topK(5),
           methods: details,
           mapFiles: Object.fromEntries(Object.keys(maps).map((m) => [m, { f32: `${stem}.${m}.f32`, png: `${stem}.${m}.png`, shape: [H, W], dtype: 'float32-le' }])),

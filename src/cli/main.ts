@@ -26,17 +26,17 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'evaluate':
     case 'metrics': {
-      const file = command === 'evaluate' ? './evaluate' : './metrics';
       const early = command === 'evaluate' ? earlyScoreWorkers('evaluate', rest) : null;
-      let mod: Record<string, (argv: string[], early: ReturnType<typeof earlyScoreWorkers>) => Promise<number>>;
+      let run: (argv: string[], early: ReturnType<typeof earlyScoreWorkers>) => Promise<number>;
       try {
-        mod = await import(/* @vite-ignore */ file);
+        // literal specifiers, so the library build can give them their .js extension
+        run = command === 'evaluate' ? (await import('./evaluate')).runEvaluate : (await import('./metrics')).runMetrics;
       } catch {
         await early?.stop();
         process.stderr.write(`fusion-cam: the ${command} command is not available in this build\n`);
         return 1;
       }
-      return (command === 'evaluate' ? mod.runEvaluate : mod.runMetrics)(rest, early);
+      return run(rest, early);
     }
     case undefined:
     case '-h':

@@ -6,10 +6,11 @@
 import fs from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { CamError } from '../engine/errors';
-import { toModelInput, type ResizeMethod } from '../engine/image';
+import { toModelInput } from '../engine/image';
 import { FaithfulnessEvaluator } from '../engine/metrics/faithfulness';
 import { readImageFile } from '../node/files';
-import { initBackend, loadCamModel, numberArg, parseCli, progressLine, reportError, UsageError } from './common';
+import { initBackend, loadCamModel, progressLine, reportError, UsageError } from './common';
+import { classArg, countArg, parseFlags, resizeArg, type FlagName } from './options';
 
 export const METRICS_USAGE = `usage: fusion-cam metrics --model <folder|model.json|URL> --image <file> --map <file.f32>
   [--class INDEX] [--json] [--step 448] [--batch 16] [--backend wasm|cpu]
@@ -17,20 +18,7 @@ export const METRICS_USAGE = `usage: fusion-cam metrics --model <folder|model.js
   The map is H×W little-endian float32 (row-major) at the model input size, used as given
   (no re-normalisation), as the authors' evaluation code does. Class: the predicted one unless --class.`;
 
-const OPTIONS = {
-  model: { type: 'string' },
-  image: { type: 'string' },
-  map: { type: 'string' },
-  class: { type: 'string' },
-  json: { type: 'boolean' },
-  step: { type: 'string' },
-  batch: { type: 'string' },
-  backend: { type: 'string' },
-  preprocessing: { type: 'string' },
-  resize: { type: 'string' },
-  labels: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const FLAG_NAMES = ['model', 'image', 'map', 'class', 'json', 'step', 'batch', 'backend', 'preprocessing', 'resize', 'labels', 'help'] as const satisfies readonly FlagName[];
 
 /** Reads an H×W little-endian float32 map and checks its size and values. */
 export async function readMapFile(file: string, [H, W]: [number, number]): Promise<Float32Array> {
@@ -52,23 +40,24 @@ export async function readMapFile(file: string, [H, W]: [number, number]): Promi
 
 export async function runMetrics(argv: string[]): Promise<number> {
   try {
-    const { values: a } = parseCli(argv, OPTIONS);
+    const a = parseFlags(argv, FLAG_NAMES);
     if (a.help) {
       process.stdout.write(METRICS_USAGE + '\n');
       return 0;
     }
-    if (!a.image) throw new UsageError('--image is required');
+    if (!a.image?.length) throw new UsageError('--image is required');
+    if (a.image.length > 1) throw new UsageError('--image is given more than once; metrics scores one image');
+    const imageFile = a.image[0];
     if (!a.map) throw new UsageError('--map is required (an H×W float32 file)');
-    const resize = (a.resize ?? 'bilinear') as ResizeMethod;
-    if (resize !== 'bilinear' && resize !== 'pillow') throw new UsageError(`--resize must be bilinear (TF.js resizeBilinear, the app's) or pillow (torchvision/PIL), got "${a.resize}"`);
-    const step = numberArg(a.step, 'step', 448, (v) => Number.isInteger(v) && v >= 1);
-    const batchSize = numberArg(a.batch, 'batch', 16, (v) => Number.isInteger(v) && v >= 1);
-    const classArg = a.class === undefined ? undefined : numberArg(a.class, 'class', 0, (v) => Number.isInteger(v) && v >= 0);
+    const resize = resizeArg(a.resize);
+    const step = countArg(a.step, 'step', 448);
+    const batchSize = countArg(a.batch, 'batch', 16);
+    const classIndex = classArg(a.class);
     await initBackend(a.backend);
     const camModel = await loadCamModel(a, (s) => process.stderr.write(s + '\n'));
     try {
-      if (classArg !== undefined && classArg >= camModel.numClasses) {
-        throw new CamError(`Class index ${classArg} is out of range: the model has classes 0–${camModel.numClasses - 1}`, 'class-range');
+      if (classIndex !== undefined && classIndex >= camModel.numClasses) {
+        throw new CamError(`Class index ${classIndex} is out of range: the model has classes 0–${camModel.numClasses - 1}`, 'class-range');
       }
       const map = await readMapFile(a.map, camModel.inputSize);
       let lo = Infinity;
@@ -78,9 +67,9 @@ export async function runMetrics(argv: string[]): Promise<number> {
         hi = Math.max(hi, v);
       }
       if (lo < 0 || hi > 1) process.stderr.write(`note: the map's values span [${lo.toPrecision(4)}, ${hi.toPrecision(4)}], not [0, 1]; it is used as given\n`);
-      const img = await readImageFile(a.image);
+      const img = await readImageFile(imageFile);
       const { input } = toModelInput(img, camModel.inputSize, camModel.descriptor.preprocessing, resize);
-      let c = classArg;
+      let c = classIndex;
       if (c === undefined) {
         const z = tf.tidy(() => tf.argMax(camModel.logits(tf.tensor4d(input, [1, ...camModel.inputSize, 3])), 1));
         c = (await z.data())[0];
@@ -93,10 +82,10 @@ export async function runMetrics(argv: string[]): Promise<number> {
       const ms = performance.now() - t0;
       if (a.json) {
         const out = {
-          image: a.image,
+          image: imageFile,
           map: a.map,
           model: camModel.descriptor.id,
-          class: { index: c, name: camModel.label(c), predicted: classArg === undefined },
+          class: { index: c, name: camModel.label(c), predicted: classIndex === undefined },
           originalProbability: r.original,
           maskedProbability: r.masked,
           averageDrop: r.drop,
@@ -112,7 +101,7 @@ export async function runMetrics(argv: string[]): Promise<number> {
       } else {
         process.stdout.write(
           [
-            `class          ${c} ${camModel.label(c)}${classArg === undefined ? ' (predicted)' : ''}`,
+            `class          ${c} ${camModel.label(c)}${classIndex === undefined ? ' (predicted)' : ''}`,
             `p_c(x)         ${r.original.toFixed(6)}`,
             `p_c(x ⊙ L)     ${r.masked.toFixed(6)}`,
             `Average Drop   ${r.drop.toFixed(4)}`,

@@ -1,7 +1,7 @@
-/** Node-side file access: model files from a folder, images decoded without native code (JPEG: libjpeg-turbo as wasm, PNG: pngjs). */
+/** Node-side file access: model files from a folder, images decoded without native code (JPEG: libjpeg-turbo as wasm, PNG: png.ts on node:zlib). */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { PNG } from 'pngjs';
+import { decodePng } from './png';
 import { CamError } from '../engine/errors';
 import { loadLayersModelFrom } from '../engine/model/artifacts';
 import type { ModelFile } from '../engine/model/custom';
@@ -75,7 +75,7 @@ export function decodeImage(buf: Buffer, name = 'image'): RgbImage {
   const isJpeg = buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff;
   try {
     if (isPng) {
-      const png = PNG.sync.read(buf);
+      const png = decodePng(buf);
       if (png.width * png.height > MAX_PIXELS) throw new CamError(`${name} is too large (${png.width}×${png.height})`, 'too-large');
       return { width: png.width, height: png.height, data: png.data, channels: 4 };
     }

@@ -4,7 +4,7 @@
  * forward passes. This thread loads the same model (same path or URL, same flags) on the same
  * backend once, builds a session for each image it is sent, and scores the channels the main
  * thread hands it (from the back of the channel order; see scoreCamRun). One request at a time,
- * in the order received. Started by ScoreWorkers (scoreWorkers.ts) through tsx.
+ * in the order received. Started by ScoreWorkers (scoreWorkers.ts).
  */
 import { parentPort } from 'node:worker_threads';
 import { ExplanationSession } from '../engine/session';

@@ -49,10 +49,13 @@ export interface RemoteRun {
 }
 
 /**
- * A worker thread running a TypeScript entry: the CLI runs under tsx (bin/fusion-cam.js) or
- * Vitest, and neither reaches a new thread, so the thread registers tsx itself, then imports it.
+ * The worker thread. Compiled (lib/, what bin/fusion-cam.js runs) it is plain JS beside this
+ * module. From the TypeScript sources (Vitest, scripts) the thread registers tsx itself, then
+ * imports the .ts entry: neither Vitest nor tsx reaches a new thread.
  */
-function startTsWorker(entry: URL, name: string): Worker {
+function startScoreWorker(name: string): Worker {
+  if (import.meta.url.endsWith('.js')) return new Worker(new URL('./scoreWorker.js', import.meta.url), { name });
+  const entry = new URL('./scoreWorker.ts', import.meta.url);
   const tsx = import.meta.resolve('tsx/esm/api');
   const code = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); });`;
   return new Worker(code, { eval: true, name });
@@ -75,7 +78,7 @@ class ScoreWorker {
     private readonly onFail: (reason: string) => void,
     private readonly onChange: () => void,
   ) {
-    this.worker = startTsWorker(new URL('./scoreWorker.ts', import.meta.url), name);
+    this.worker = startScoreWorker(name);
     this.worker.on('message', (m: ScoreWorkerReply) => this.onReply(m));
     this.worker.on('error', (e: Error) => this.fail(`it stopped with an error: ${e.message.split('\n')[0]}`));
     this.worker.on('exit', (code: number) => this.fail(`it exited with code ${code}`));

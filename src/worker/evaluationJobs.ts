@@ -9,6 +9,7 @@ import type { ExplainableModel } from '../engine/model/explainable';
 import { ExplanationSession } from '../engine/session';
 import { toModelInput } from '../engine/image';
 import { FaithfulnessEvaluator } from '../engine/metrics/faithfulness';
+import { metricsRow } from '../engine/metrics/summary';
 import { GRADIENT_METHODS, type GradientMethodId } from '../engine/methods/gradient';
 import { REGION_METHODS } from '../engine/methods/registry';
 import type { RegionMethodId } from '../engine/methods/region';
@@ -160,22 +161,7 @@ async function runBatch(req: Extract<EvaluationRequest, { type: 'batchEval' }>, 
         const mapMs = performance.now() - tm;
         const tq = performance.now();
         const r = await ev.evaluate(map, { signal: abort.signal, onProgress: progress('metrics') });
-        rows.push({
-          image: file.name,
-          method: m,
-          model: modelId,
-          layer: s.layer,
-          classIndex: c,
-          className: cam.label(c),
-          probability: r.original,
-          maskedProbability: r.masked,
-          averageDrop: r.drop,
-          increase: r.increase,
-          deletionAuc: r.deletion.auc,
-          insertionAuc: r.insertion.auc,
-          mapMs: Math.round(mapMs),
-          metricsMs: Math.round(performance.now() - tq),
-        });
+        rows.push(metricsRow({ image: file.name, method: m, model: modelId, layer: s.layer, classIndex: c, className: cam.label(c) }, r, { map: mapMs, metrics: performance.now() - tq }));
       }
       host.post({ type: 'batchRows', job, rows });
     } catch (e) {

@@ -4,6 +4,7 @@
  * uses a shared word (like Score-CAM): the metric loops never yield to the worker's event loop
  * on wasm/cpu, so a "cancel" message would be read only after the run.
  */
+import type { MetricsRow } from '../engine/metrics/summary';
 import type { Variant } from '../engine/maps';
 import type { GradientMethodId } from '../engine/methods/gradient';
 import type { RegionMethodId, ScoreCamVariant } from '../engine/methods/region';
@@ -30,23 +31,8 @@ export interface BatchSettings {
   batchSize: number;
 }
 
-/** One image × method, as the CLI's `evaluate` rows (the columns the app shows and exports). */
-export interface BatchRow {
-  image: string;
-  method: string;
-  model: string;
-  layer: string;
-  classIndex: number;
-  className: string;
-  probability: number;
-  maskedProbability: number;
-  averageDrop: number;
-  increase: number;
-  deletionAuc: number;
-  insertionAuc: number;
-  mapMs: number;
-  metricsMs: number;
-}
+/** One image × method, as the CLI's `evaluate` rows (the columns the app shows and exports; built by metricsRow). */
+export type BatchRow = MetricsRow;
 
 export type EvaluationRequest =
   | { type: 'evaluationInit'; control: SharedArrayBuffer | null }

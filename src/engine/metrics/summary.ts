@@ -2,7 +2,7 @@
  * Per-method summary of evaluation rows (the authors' table layout) and CSV cells, shared by
  * `fusion-cam evaluate` and the app's batch evaluation so both report the same numbers.
  */
-import { mean } from './faithfulness';
+import { mean, type FaithfulnessResult } from './faithfulness';
 
 /** The fields of one image × method row that the summary reads. */
 export interface SummarizableRow {
@@ -27,6 +27,43 @@ export interface SummaryRow {
   insertion: number;
   pointing?: number;
   energyPointing?: number;
+}
+
+/** One image × method: the columns the CLI's evaluate and the app's batch evaluation both write. */
+export interface MetricsRow {
+  image: string;
+  method: string;
+  model: string;
+  layer: string;
+  classIndex: number;
+  className: string;
+  probability: number;
+  maskedProbability: number;
+  averageDrop: number;
+  increase: number;
+  deletionAuc: number;
+  insertionAuc: number;
+  mapMs: number;
+  metricsMs: number;
+}
+
+/** The one builder of evaluation rows: what was explained, the faithfulness numbers, and the times (rounded to ms). */
+export function metricsRow(
+  what: Pick<MetricsRow, 'image' | 'method' | 'model' | 'layer' | 'classIndex' | 'className'>,
+  r: FaithfulnessResult,
+  ms: { map: number; metrics: number },
+): MetricsRow {
+  return {
+    ...what,
+    probability: r.original,
+    maskedProbability: r.masked,
+    averageDrop: r.drop,
+    increase: r.increase,
+    deletionAuc: r.deletion.auc,
+    insertionAuc: r.insertion.auc,
+    mapMs: Math.round(ms.map),
+    metricsMs: Math.round(ms.metrics),
+  };
 }
 
 /** Means per method, in `methods` order; methods without rows are left out. */
