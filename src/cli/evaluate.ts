@@ -10,9 +10,9 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CamError } from '../engine/errors';
 import { toModelInput, type ResizeMethod } from '../engine/image';
-import { GRADIENT_METHODS, type GradientMethodId } from '../engine/methods/gradient';
-import { REGION_METHODS } from '../engine/methods/registry';
-import type { RegionMethodId, ScoreCamVariant } from '../engine/methods/region';
+import { GRADIENT_METHOD_IDS, isGradientMethodId, isRegionMethodId, METHOD_IDS, METHODS, methodById, methodFamiliesText, REGION_METHOD_IDS } from '../engine/methods/registry';
+import type { ScoreCamVariant } from '../engine/methods/region';
+import { computeMap } from '../engine/computeMap';
 import { ExplanationSession } from '../engine/session';
 import type { FusionParams } from '../engine/fusion';
 import { FaithfulnessEvaluator } from '../engine/metrics/faithfulness';
@@ -28,8 +28,7 @@ export const EVALUATE_USAGE = `usage: fusion-cam evaluate --model <folder|model.
   [--scorecam-variant reference|xplain|original] [--gradient-method gradcam] [--region-method scorecam]
   [--theta 10] [--tau 1] [--step 448] [--backend wasm|cpu] [--preprocessing …] [--class-names FILE] [--resize bilinear|pillow]
   [--resume] [--workers 2]
-  Methods: gradient family (gradcam, gradcampp, xgradcam, layercam), region family
-  (scorecam, groupcam, ablationcam, unioncam) and fusioncam. --labels is the dataset's ground truth
+  Methods: ${methodFamiliesText()}. --labels is the dataset's ground truth
   (a JSON list, or {images: [...]}, of {file, label, width, height, boxes_xyxy}); a labels.json inside
   the images folder is used when --labels is not given. --class-names overrides the model's class names.
   Writes results.csv and results.json (same stem as --out) with one row per image and method;
@@ -150,11 +149,7 @@ const CSV_COLUMNS: (keyof ResultRow)[] = [
 /** Per-method means (shared with the app's batch evaluation). */
 export const summarize: (rows: ResultRow[], methods: string[]) => SummaryRow[] = summarizeByMethod;
 
-const METHOD_LABELS: Record<string, string> = {
-  ...Object.fromEntries(Object.values(GRADIENT_METHODS).map((m) => [m.id, m.label])),
-  ...Object.fromEntries(Object.values(REGION_METHODS).map((m) => [m!.id, m!.label])),
-  fusioncam: 'Fusion-CAM',
-};
+const METHOD_LABELS: Record<string, string> = Object.fromEntries(METHODS.map((m) => [m.id, m.label]));
 
 /** The authors' table layout: method, model, Average Drop ↓, Increase ↑, Deletion ↓, Insertion ↑ (+ pointing). */
 export function formatSummary(summary: SummaryRow[]): string {
@@ -205,14 +200,13 @@ export async function runEvaluate(argv: string[], early: CliScoreWorkers | null 
     if (variant !== 'reference' && variant !== 'xplain') throw new UsageError(`--variant must be reference or xplain, got "${a.variant}"`);
     const scoreVariant = (a['scorecam-variant'] ?? variant) as ScoreCamVariant;
     if (!['reference', 'xplain', 'original'].includes(scoreVariant)) throw new UsageError('--scorecam-variant must be reference, xplain or original');
-    const gradientMethod = (a['gradient-method'] ?? 'gradcam') as GradientMethodId;
-    if (!GRADIENT_METHODS[gradientMethod]) throw new UsageError(`--gradient-method must be one of ${Object.keys(GRADIENT_METHODS).join(', ')}`);
-    const regionMethod = (a['region-method'] ?? 'scorecam') as RegionMethodId;
-    if (!REGION_METHODS[regionMethod]) throw new UsageError(`--region-method must be one of ${Object.keys(REGION_METHODS).join(', ')}`);
-    const known = [...Object.keys(GRADIENT_METHODS), ...Object.keys(REGION_METHODS), 'fusioncam'];
+    const gradientMethod = a['gradient-method'] ?? 'gradcam';
+    if (!isGradientMethodId(gradientMethod)) throw new UsageError(`--gradient-method must be one of ${GRADIENT_METHOD_IDS.join(', ')}`);
+    const regionMethod = a['region-method'] ?? 'scorecam';
+    if (!isRegionMethodId(regionMethod)) throw new UsageError(`--region-method must be one of ${REGION_METHOD_IDS.join(', ')}`);
     const methods = listArg(a.methods, ['gradcam', 'scorecam', 'fusioncam']);
     if (methods.length === 0) throw new UsageError('--methods is empty');
-    for (const m of methods) if (!known.includes(m)) throw new UsageError(`Unknown method "${m}" (known: ${known.join(', ')})`);
+    for (const m of methods) if (!methodById(m)) throw new UsageError(`Unknown method "${m}" (known: ${METHOD_IDS.join(', ')})`);
     const classSource = a['class-source'] ?? 'predicted';
     if (classSource !== 'predicted' && classSource !== 'label') throw new UsageError('--class-source must be predicted or label');
     const limit = a.limit === undefined ? Infinity : numberArg(a.limit, 'limit', 0, (v) => Number.isInteger(v) && v >= 1);
@@ -310,20 +304,13 @@ export async function runEvaluate(argv: string[], early: CliScoreWorkers | null 
         for (const m of methods) {
           const tm = performance.now();
           // remoteScores for this method's Score-CAM run (if it runs one: a cached map costs nothing)
-          const remote = m in GRADIENT_METHODS ? null : helpers?.run({ key: i, input, layer, classIndex: c, variant: scoreVariant, batchSize }) ?? null;
+          const remote = methodById(m)!.needs.forwardPasses ? helpers?.run({ key: i, input, layer, classIndex: c, variant: scoreVariant, batchSize }) ?? null : null;
           const onProgress = (p: { done: number; total: number }) => {
             remote?.progress(p.done, p.total);
             bar.update(i, `${stem} ${m} ${p.done}/${p.total}`);
           };
           bar.update(i, `${stem} ${m}`);
-          let map: Float32Array;
-          if (m === 'fusioncam') {
-            map = (await session.fusion(c, params, { gradientMethod, method: regionMethod, variant: scoreVariant, batchSize, onProgress, remoteScores: remote?.scores })).map;
-          } else if (m in GRADIENT_METHODS) {
-            map = (await session.gradientMap(c, m as GradientMethodId, variant)).map;
-          } else {
-            map = (await session.regionMap(c, { method: m as RegionMethodId, variant: scoreVariant, batchSize, onProgress, remoteScores: remote?.scores })).map;
-          }
+          const { map } = await computeMap(session, m, { classIndex: c, variant, regionVariant: scoreVariant, gradientMethod, regionMethod, theta, tau, weights: params.weights, batchSize, onProgress, remoteScores: remote?.scores });
           const mapMs = performance.now() - tm;
           workerPasses += remote?.passes ?? 0;
           const tq = performance.now();

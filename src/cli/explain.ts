@@ -6,9 +6,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CamError } from '../engine/errors';
 import { toModelInput, type ResizeMethod } from '../engine/image';
 import { resizeBilinear } from '../engine/maps';
-import { GRADIENT_METHODS, type GradientMethodId } from '../engine/methods/gradient';
-import { REGION_METHODS } from '../engine/methods/registry';
-import type { RegionMethodId, ScoreCamVariant } from '../engine/methods/region';
+import { GRADIENT_METHOD_IDS, isGradientMethodId, isRegionMethodId, METHOD_IDS, methodById, methodFamiliesText, REGION_METHOD_IDS } from '../engine/methods/registry';
+import type { ScoreCamVariant } from '../engine/methods/region';
+import { computeMap } from '../engine/computeMap';
 import { overlayRgba } from '../engine/render';
 import { COLORMAP_IDS, type ColormapId } from '../engine/colormaps';
 import { ExplanationSession } from '../engine/session';
@@ -58,20 +58,19 @@ export async function runExplain(argv: string[], early: CliScoreWorkers | null =
   try {
     const { values: a } = parseCli(argv, OPTIONS);
     if (a.help) {
-      process.stdout.write(EXPLAIN_USAGE + '\n');
+      process.stdout.write(`${EXPLAIN_USAGE}\n  Methods: ${methodFamiliesText()}.\n`);
       return 0;
     }
     const variant = (a.variant ?? 'reference') as FusionParams['variant'];
     if (variant !== 'reference' && variant !== 'xplain') throw new UsageError(`--variant must be reference or xplain, got "${a.variant}"`);
     const scoreVariant = (a['scorecam-variant'] ?? variant) as ScoreCamVariant;
     if (!['reference', 'xplain', 'original'].includes(scoreVariant)) throw new UsageError(`--scorecam-variant must be reference, xplain or original`);
-    const gradientMethod = (a['gradient-method'] ?? 'gradcam') as GradientMethodId;
-    if (!GRADIENT_METHODS[gradientMethod]) throw new UsageError(`--gradient-method must be one of ${Object.keys(GRADIENT_METHODS).join(', ')}`);
-    const regionMethod = (a['region-method'] ?? 'scorecam') as RegionMethodId;
-    if (!REGION_METHODS[regionMethod]) throw new UsageError(`--region-method must be one of ${Object.keys(REGION_METHODS).join(', ')}`);
-    const known = [...Object.keys(GRADIENT_METHODS), ...Object.keys(REGION_METHODS), 'fusioncam'];
+    const gradientMethod = a['gradient-method'] ?? 'gradcam';
+    if (!isGradientMethodId(gradientMethod)) throw new UsageError(`--gradient-method must be one of ${GRADIENT_METHOD_IDS.join(', ')}`);
+    const regionMethod = a['region-method'] ?? 'scorecam';
+    if (!isRegionMethodId(regionMethod)) throw new UsageError(`--region-method must be one of ${REGION_METHOD_IDS.join(', ')}`);
     const methods = listArg(a.methods, ['gradcam', 'scorecam', 'fusioncam']);
-    for (const m of methods) if (!known.includes(m)) throw new UsageError(`Unknown method "${m}" (known: ${known.join(', ')})`);
+    for (const m of methods) if (!methodById(m)) throw new UsageError(`Unknown method "${m}" (known: ${METHOD_IDS.join(', ')})`);
     const theta = numberArg(a.theta, 'theta', 10, (v) => v >= 0 && v < 100, 'a percentile in [0, 100)');
     const tau = numberArg(a.tau, 'tau', 1, (v) => v > 0, 'a number above 0');
     const share = a['gradient-share'] === undefined ? undefined : numberArg(a['gradient-share'], 'gradient-share', 0.5, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
@@ -115,41 +114,26 @@ export async function runExplain(argv: string[], early: CliScoreWorkers | null =
         for (const m of methods) {
           const t = performance.now();
           // remoteScores for this method's Score-CAM run (if it runs one: a cached map costs nothing)
-          const remote = m in GRADIENT_METHODS ? null : helpers?.run({ key: imageIndex, input, layer, classIndex: c, variant: scoreVariant, batchSize }) ?? null;
-          const shared = (progress: (done: number, total: number) => void) => ({
+          const remote = methodById(m)!.needs.forwardPasses ? helpers?.run({ key: imageIndex, input, layer, classIndex: c, variant: scoreVariant, batchSize }) ?? null : null;
+          const progress = m === 'fusioncam' ? progressLine(`${stem} fusion-cam region map`) : methodById(m)!.needs.forwardPasses ? progressLine(`${stem} ${m}`) : null;
+          const r = await computeMap(session, m, {
+            classIndex: c,
+            variant,
+            regionVariant: scoreVariant,
+            gradientMethod,
+            regionMethod,
+            theta,
+            tau,
+            weights: params.weights,
             batchSize,
             remoteScores: remote?.scores,
-            onProgress: (p: { done: number; total: number }) => {
+            onProgress: (p) => {
               remote?.progress(p.done, p.total);
-              progress(p.done, p.total);
+              progress?.(p.done, p.total);
             },
           });
-          if (m === 'fusioncam') {
-            const progress = progressLine(`${stem} fusion-cam region map`);
-            const f = await session.fusion(c, params, { gradientMethod, method: regionMethod, variant: scoreVariant, ...shared(progress) });
-            maps[m] = f.map;
-            details[m] = {
-              variant,
-              gradientMethod,
-              regionMethod,
-              regionVariant: scoreVariant,
-              theta,
-              tau,
-              weights: params.weights,
-              threshold: f.threshold,
-              betas: f.betas,
-              warnings: f.warnings,
-            };
-          } else if (m in GRADIENT_METHODS) {
-            const g = await session.gradientMap(c, m as GradientMethodId, variant);
-            maps[m] = g.map;
-            details[m] = { allZero: g.allZero, warnings: g.warnings };
-          } else {
-            const progress = progressLine(`${stem} ${m}`);
-            const r = await session.regionMap(c, { method: m as RegionMethodId, variant: scoreVariant, ...shared(progress) });
-            maps[m] = r.map;
-            details[m] = { variant: scoreVariant, forwardPasses: r.forwardPasses, constantChannels: r.constantChannels };
-          }
+          maps[m] = r.map;
+          details[m] = r.details;
           timings[m] = performance.now() - t;
           if (remote) {
             workerPasses[m] = remote.passes;
