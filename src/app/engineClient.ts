@@ -10,7 +10,9 @@ import type { Settings } from './store/settings';
 import { queryFromSettings } from './urlState';
 import { onEngineRestart, onEvaluationReply } from './evaluationClient';
 import { isEvaluationReply } from '../worker/evaluationProtocol';
-import { CONTROL, type BackendChoice, type WorkerReply, type WorkerRequest } from '../worker/protocol';
+import { CONTROL, type WorkerReply, type WorkerRequest } from '../worker/protocol';
+import { send, startWorker, subscribe } from './engineBus';
+import { targetClass } from './targetClass';
 import type { ContributionWeights } from '../engine/fusion';
 import { attachModelClient } from './modelClient';
 
@@ -19,16 +21,13 @@ export const DISPLAY_MAX_SIDE = 640;
 
 const BATCH_SIZE: Record<string, number> = { wasm: 16, webgl: 8, cpu: 8 };
 
-let worker: Worker | null = null;
+let started = false;
 let control: Int32Array | null = null;
 let jobCounter = 0;
 let combineInFlight = false;
 
 const get = () => useAppStore.getState();
 
-export function send(req: WorkerRequest, transfer: Transferable[] = []): void {
-  worker?.postMessage(req, transfer);
-}
 
 /** The model folder: build/dev-time VITE_MODEL_BASE, overridden by `?models=<base>`; undefined = Google storage. */
 export function modelBase(): string | undefined {
@@ -42,13 +41,6 @@ function weightsOf(s: Settings): ContributionWeights {
   return s.weightsMode === 'manual' ? { mode: 'manual', gradientShare: s.gamma } : { mode: 'auto' };
 }
 
-/** The class the maps target: the pinned class if valid, else the top-1 prediction. */
-export function targetClass(): number | null {
-  const { settings, results, model } = get();
-  const n = model.info?.numClasses ?? 0;
-  if (settings.classIndex !== null && settings.classIndex < n) return settings.classIndex;
-  return results.predictions[0]?.index ?? null;
-}
 
 function cancelRegionJobs(): void {
   // everything started so far is cancelled; the next job gets a higher id
@@ -288,10 +280,6 @@ export function loadModel(modelId: string): void {
   send({ type: 'loadModel', modelId, localBase: modelBase() });
 }
 
-export function setBackendChoice(backend: BackendChoice): void {
-  get().setSettings({ backend });
-}
-
 export interface TestHooks {
   readonly forwardPasses: number;
   /** θ values whose Fusion-CAM needs no forward pass now (scored ahead on the helper). */
@@ -305,20 +293,17 @@ export interface TestHooks {
 
 /** Starts the worker and wires the store to it (once). */
 export function startEngine(): void {
-  if (worker) return;
+  if (started) return;
+  started = true;
   if (typeof SharedArrayBuffer !== 'undefined' && globalThis.crossOriginIsolated) {
     control = new Int32Array(new SharedArrayBuffer(CONTROL.length * 4));
     const c = control;
     // the engine's background work (θ scored ahead) pauses while the user moves something
     for (const type of ['input', 'pointerdown', 'pointermove', 'keydown', 'wheel']) addEventListener(type, () => Atomics.add(c, CONTROL.inputCount, 1), { capture: true, passive: true });
   }
-  // module worker: the engine (tfjs wasm/webgl) runs synchronously on the thread that calls it
-  worker = new Worker(new URL('../worker/engineWorker.ts', import.meta.url), { type: 'module', name: 'fusion-cam-engine' });
-  worker.onmessage = (e: MessageEvent<WorkerReply>) => onReply(e.data);
-  attachModelClient(worker);
-  worker.onerror = (e) => {
-    get().setModel({ status: 'error', error: `The engine worker failed: ${e.message || 'unknown error'}` });
-  };
+  subscribe(onReply);
+  startWorker((message) => get().setModel({ status: 'error', error: `The engine worker failed: ${message}` }));
+  attachModelClient();
   const { settings } = get();
   get().setModel({ status: 'loading', loadingId: settings.modelId });
   const query = new URLSearchParams(location.search);

@@ -5,7 +5,8 @@
  */
 import { useAppStore } from './store';
 import { csvLine, summarizeByMethod, type SummaryRow } from '../engine/metrics/summary';
-import { send, targetClass } from './engineClient';
+import { send } from './engineBus';
+import { targetClass } from './targetClass';
 import { EVALUATION_CONTROL, type BatchRow, type BatchSettings, type EvaluationKind, type EvaluationReply } from '../worker/evaluationProtocol';
 
 const BATCH_SIZE = 16;

@@ -5,19 +5,20 @@
  * target class changes (not when only the chosen layer does: the thumbnails do not depend on it).
  */
 import { useAppStore } from './store';
-import { targetClass } from './engineClient';
+import { targetClass } from './targetClass';
+import { send as sendToEngine, subscribe } from './engineBus';
 import type { WorkerReply } from '../worker/protocol';
 import type { ModelFileEntry, ModelRequest } from '../worker/modelProtocol';
 
 /** Longer side of a layer thumbnail, in model-map pixels. */
 export const THUMB_SIZE = 56;
 
-let worker: Worker | null = null;
+let attached = false;
 let thumbJob = 0;
 const get = () => useAppStore.getState();
 
 function send(req: ModelRequest, transfer: Transferable[] = []): void {
-  worker?.postMessage(req, transfer);
+  sendToEngine(req, transfer);
 }
 
 /** Loads a model from dropped or picked files; the current model stays in use until it is ready. */
@@ -82,10 +83,10 @@ function onReply(msg: WorkerReply): void {
 }
 
 /** Wires the worker's replies and the store to this module (once, from startEngine). */
-export function attachModelClient(w: Worker): void {
-  if (worker) return;
-  worker = w;
-  w.addEventListener('message', (e: MessageEvent<WorkerReply>) => onReply(e.data));
+export function attachModelClient(): void {
+  if (attached) return;
+  attached = true;
+  subscribe(onReply);
   useAppStore.subscribe((state, prev) => {
     if (state.results.predictions !== prev.results.predictions || state.settings.classIndex !== prev.settings.classIndex || state.modelSource.details !== prev.modelSource.details) {
       requestThumbs();

@@ -5,7 +5,7 @@
 import { DEFAULT_SETTINGS, type Settings } from './store/settings';
 import { isColormapId } from './colormaps';
 import { MODEL_REGISTRY } from '../engine/model/registry';
-import { GRADIENT_METHODS, type GradientMethodId } from '../engine/methods/gradient';
+import { isGradientMethodId } from '../engine/methods/registry';
 import { APP_REGION_METHODS } from './methodChoice';
 
 function num(v: string | null, lo: number, hi: number, hiOpen = false): number | undefined {
@@ -47,7 +47,7 @@ export function settingsFromQuery(search: string): Settings {
   if (backend === 'webgl' || backend === 'wasm' || backend === 'cpu' || backend === 'auto') s.backend = backend;
   s.showIntermediate = q.get('intermediate') === '1';
   const gm = q.get('gradient');
-  if (gm && gm in GRADIENT_METHODS) s.gradientMethod = gm as GradientMethodId;
+  if (gm && isGradientMethodId(gm)) s.gradientMethod = gm;
   const rm = APP_REGION_METHODS.find((m) => m === q.get('region'));
   if (rm) s.regionMethod = rm;
   return s;

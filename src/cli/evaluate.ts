@@ -10,9 +10,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CamError } from '../engine/errors';
 import { toModelInput } from '../engine/image';
-import { GRADIENT_METHODS, type GradientMethodId } from '../engine/methods/gradient';
-import { REGION_METHODS } from '../engine/methods/registry';
-import type { RegionMethodId } from '../engine/methods/region';
+import { methodById, METHODS, methodFamiliesText } from '../engine/methods/registry';
+import { computeMap } from '../engine/computeMap';
 import { ExplanationSession } from '../engine/session';
 import type { FusionParams } from '../engine/fusion';
 import { FaithfulnessEvaluator } from '../engine/metrics/faithfulness';
@@ -29,8 +28,7 @@ export const EVALUATE_USAGE = `usage: fusion-cam evaluate --model <folder|model.
   [--scorecam-variant reference|xplain|original] [--gradient-method gradcam] [--region-method scorecam]
   [--theta 10] [--tau 1] [--step 448] [--backend wasm|cpu] [--preprocessing …] [--class-names FILE] [--resize bilinear|pillow]
   [--resume] [--workers 2]
-  Methods: gradient family (gradcam, gradcampp, xgradcam, layercam), region family
-  (scorecam, groupcam, ablationcam, unioncam) and fusioncam. --labels is the dataset's ground truth
+  Methods: ${methodFamiliesText()}. --labels is the dataset's ground truth
   (a JSON list, or {images: [...]}, of {file, label, width, height, boxes_xyxy}); a labels.json inside
   the images folder is used when --labels is not given. --class-names overrides the model's class names.
   Writes results.csv and results.json (same stem as --out) with one row per image and method;
@@ -116,11 +114,7 @@ const CSV_COLUMNS: (keyof ResultRow)[] = [
 /** Per-method means (shared with the app's batch evaluation). */
 export const summarize: (rows: ResultRow[], methods: string[]) => SummaryRow[] = summarizeByMethod;
 
-const METHOD_LABELS: Record<string, string> = {
-  ...Object.fromEntries(Object.values(GRADIENT_METHODS).map((m) => [m.id, m.label])),
-  ...Object.fromEntries(Object.values(REGION_METHODS).map((m) => [m!.id, m!.label])),
-  fusioncam: 'Fusion-CAM',
-};
+const METHOD_LABELS: Record<string, string> = Object.fromEntries(METHODS.map((m) => [m.id, m.label]));
 
 /** The authors' table layout: method, model, Average Drop ↓, Increase ↑, Deletion ↓, Insertion ↑ (+ pointing). */
 export function formatSummary(summary: SummaryRow[]): string {
@@ -261,20 +255,13 @@ export async function runEvaluate(argv: string[], early: CliScoreWorkers | null 
         for (const m of methods) {
           const tm = performance.now();
           // remoteScores for this method's Score-CAM run (if it runs one: a cached map costs nothing)
-          const remote = m in GRADIENT_METHODS ? null : helpers?.run({ key: i, input, layer, classIndex: c, variant: scoreVariant, batchSize }) ?? null;
+          const remote = methodById(m)!.needs.forwardPasses ? helpers?.run({ key: i, input, layer, classIndex: c, variant: scoreVariant, batchSize }) ?? null : null;
           const onProgress = (p: { done: number; total: number }) => {
             remote?.progress(p.done, p.total);
             bar.update(i, `${stem} ${m} ${p.done}/${p.total}`);
           };
           bar.update(i, `${stem} ${m}`);
-          let map: Float32Array;
-          if (m === 'fusioncam') {
-            map = (await session.fusion(c, params, { gradientMethod, method: regionMethod, variant: scoreVariant, batchSize, onProgress, remoteScores: remote?.scores })).map;
-          } else if (m in GRADIENT_METHODS) {
-            map = (await session.gradientMap(c, m as GradientMethodId, variant)).map;
-          } else {
-            map = (await session.regionMap(c, { method: m as RegionMethodId, variant: scoreVariant, batchSize, onProgress, remoteScores: remote?.scores })).map;
-          }
+          const { map } = await computeMap(session, m, { classIndex: c, variant, regionVariant: scoreVariant, gradientMethod, regionMethod, theta, tau, weights: params.weights, batchSize, onProgress, remoteScores: remote?.scores });
           const mapMs = performance.now() - tm;
           workerPasses += remote?.passes ?? 0;
           const tq = performance.now();

@@ -5,8 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CamError } from '../engine/errors';
 import { toModelInput } from '../engine/image';
 import { resizeBilinear } from '../engine/maps';
-import { GRADIENT_METHODS, type GradientMethodId } from '../engine/methods/gradient';
-import type { RegionMethodId } from '../engine/methods/region';
+import { methodById, methodFamiliesText } from '../engine/methods/registry';
+import { computeMap } from '../engine/computeMap';
 import { overlayRgba } from '../engine/render';
 import { COLORMAP_IDS, type ColormapId } from '../engine/colormaps';
 import { ExplanationSession } from '../engine/session';
@@ -37,7 +37,7 @@ export async function runExplain(argv: string[], early: CliScoreWorkers | null =
   try {
     const a = parseFlags(argv, FLAG_NAMES);
     if (a.help) {
-      process.stdout.write(EXPLAIN_USAGE + '\n');
+      process.stdout.write(`${EXPLAIN_USAGE}\n  Methods: ${methodFamiliesText()}.\n`);
       return 0;
     }
     const { methods, variant, scoreVariant, gradientMethod, regionMethod, theta, tau, batchSize } = methodSettings(a);
@@ -80,41 +80,26 @@ export async function runExplain(argv: string[], early: CliScoreWorkers | null =
         for (const m of methods) {
           const t = performance.now();
           // remoteScores for this method's Score-CAM run (if it runs one: a cached map costs nothing)
-          const remote = m in GRADIENT_METHODS ? null : helpers?.run({ key: imageIndex, input, layer, classIndex: c, variant: scoreVariant, batchSize }) ?? null;
-          const shared = (progress: (done: number, total: number) => void) => ({
+          const remote = methodById(m)!.needs.forwardPasses ? helpers?.run({ key: imageIndex, input, layer, classIndex: c, variant: scoreVariant, batchSize }) ?? null : null;
+          const progress = m === 'fusioncam' ? progressLine(`${stem} fusion-cam region map`) : methodById(m)!.needs.forwardPasses ? progressLine(`${stem} ${m}`) : null;
+          const r = await computeMap(session, m, {
+            classIndex: c,
+            variant,
+            regionVariant: scoreVariant,
+            gradientMethod,
+            regionMethod,
+            theta,
+            tau,
+            weights: params.weights,
             batchSize,
             remoteScores: remote?.scores,
-            onProgress: (p: { done: number; total: number }) => {
+            onProgress: (p) => {
               remote?.progress(p.done, p.total);
-              progress(p.done, p.total);
+              progress?.(p.done, p.total);
             },
           });
-          if (m === 'fusioncam') {
-            const progress = progressLine(`${stem} fusion-cam region map`);
-            const f = await session.fusion(c, params, { gradientMethod, method: regionMethod, variant: scoreVariant, ...shared(progress) });
-            maps[m] = f.map;
-            details[m] = {
-              variant,
-              gradientMethod,
-              regionMethod,
-              regionVariant: scoreVariant,
-              theta,
-              tau,
-              weights: params.weights,
-              threshold: f.threshold,
-              betas: f.betas,
-              warnings: f.warnings,
-            };
-          } else if (m in GRADIENT_METHODS) {
-            const g = await session.gradientMap(c, m as GradientMethodId, variant);
-            maps[m] = g.map;
-            details[m] = { allZero: g.allZero, warnings: g.warnings };
-          } else {
-            const progress = progressLine(`${stem} ${m}`);
-            const r = await session.regionMap(c, { method: m as RegionMethodId, variant: scoreVariant, ...shared(progress) });
-            maps[m] = r.map;
-            details[m] = { variant: scoreVariant, forwardPasses: r.forwardPasses, constantChannels: r.constantChannels };
-          }
+          maps[m] = r.map;
+          details[m] = r.details;
           timings[m] = performance.now() - t;
           if (remote) {
             workerPasses[m] = remote.passes;

@@ -8,9 +8,8 @@
 import { parseArgs } from 'node:util';
 import type { FusionParams } from '../engine/fusion';
 import type { ResizeMethod } from '../engine/image';
-import { GRADIENT_METHODS, type GradientMethodId } from '../engine/methods/gradient';
-import type { RegionMethodId, ScoreCamVariant } from '../engine/methods/region';
-import { REGION_METHODS } from '../engine/methods/registry';
+import type { ScoreCamVariant } from '../engine/methods/region';
+import { GRADIENT_METHOD_IDS, isGradientMethodId, isRegionMethodId, METHOD_IDS, methodById, REGION_METHOD_IDS, type GradientMethodId, type RegionMethodId } from '../engine/methods/registry';
 import { defaultWorkerCount } from '../node/scoreWorkers';
 
 /** A user mistake: print the message (and usage hint) and exit 2. */
@@ -133,14 +132,13 @@ export function methodSettings(a: FlagValues<(typeof METHOD_FLAGS)[number]>): Me
   if (variant !== 'reference' && variant !== 'xplain') throw new UsageError(`--variant must be reference or xplain, got "${a.variant}"`);
   const scoreVariant = (a['scorecam-variant'] ?? variant) as ScoreCamVariant;
   if (!['reference', 'xplain', 'original'].includes(scoreVariant)) throw new UsageError('--scorecam-variant must be reference, xplain or original');
-  const gradientMethod = (a['gradient-method'] ?? 'gradcam') as GradientMethodId;
-  if (!GRADIENT_METHODS[gradientMethod]) throw new UsageError(`--gradient-method must be one of ${Object.keys(GRADIENT_METHODS).join(', ')}`);
-  const regionMethod = (a['region-method'] ?? 'scorecam') as RegionMethodId;
-  if (!REGION_METHODS[regionMethod]) throw new UsageError(`--region-method must be one of ${Object.keys(REGION_METHODS).join(', ')}`);
-  const known = [...Object.keys(GRADIENT_METHODS), ...Object.keys(REGION_METHODS), 'fusioncam'];
+  const gradientMethod = a['gradient-method'] ?? 'gradcam';
+  if (!isGradientMethodId(gradientMethod)) throw new UsageError(`--gradient-method must be one of ${GRADIENT_METHOD_IDS.join(', ')}`);
+  const regionMethod = a['region-method'] ?? 'scorecam';
+  if (!isRegionMethodId(regionMethod)) throw new UsageError(`--region-method must be one of ${REGION_METHOD_IDS.join(', ')}`);
   const methods = listArg(a.methods, ['gradcam', 'scorecam', 'fusioncam']);
   if (methods.length === 0) throw new UsageError('--methods is empty');
-  for (const m of methods) if (!known.includes(m)) throw new UsageError(`Unknown method "${m}" (known: ${known.join(', ')})`);
+  for (const m of methods) if (!methodById(m)) throw new UsageError(`Unknown method "${m}" (known: ${METHOD_IDS.join(', ')})`);
   const theta = numberArg(a.theta, 'theta', 10, (v) => v >= 0 && v < 100, 'a percentile in [0, 100)');
   const tau = numberArg(a.tau, 'tau', 1, (v) => v > 0, 'a number above 0');
   const batchSize = countArg(a.batch, 'batch', 32);

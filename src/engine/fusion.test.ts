@@ -3,7 +3,13 @@
  * against the plain-JS reference for degenerate inputs (β sums ≤ 0, constant maps, manual weights).
  */
 import { describe, expect, it } from 'vitest';
-import { combineStage, fuseStage, fusionCam, type Probe } from './fusion';
+import { combineStage, fuseStage, type FusionParams, type FusionResult, type Probe } from './fusion';
+
+/** Steps 1–5 in one call, as the session runs them (combineStage, then fuseStage). */
+async function fusionCam(gradient: Float32Array, region: Float32Array, params: FusionParams, probe: Probe): Promise<FusionResult> {
+  const { tau, ...rest } = params;
+  return fuseStage(await combineStage(gradient, region, rest, probe), tau);
+}
 import { fusion as fusionReference, maxAbsDiff, normalize } from '../test-utils/camReference';
 import type { Variant } from './maps';
 

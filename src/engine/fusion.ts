@@ -157,8 +157,3 @@ export function fuseStage(stage: CombinedStage, tau: number): FusionResult {
   if (isConstant(map)) warnings.push('The Fusion-CAM map is constant.');
   return { ...stage, warnings, tau, map };
 }
-
-export async function fusionCam(gradient: Float32Array, region: Float32Array, params: FusionParams, probe: Probe): Promise<FusionResult> {
-  const { tau, ...rest } = params;
-  return fuseStage(await combineStage(gradient, region, rest, probe), tau);
-}

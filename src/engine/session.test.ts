@@ -12,6 +12,7 @@ import { camModelFor, useCpuBackend } from '../test-utils/setup';
 import { jsActivation, jsLogits, softmaxAt, type JsTensor, type NetSpec } from '../test-utils/jsnet';
 import { randomInput, sequentialNet, skipNet, softmaxNet, toFloat32 } from '../test-utils/tinyNets';
 import * as ref from '../test-utils/camReference';
+import { GRADIENT_METHOD_IDS } from './methods/registry';
 
 beforeAll(useCpuBackend);
 
@@ -87,7 +88,8 @@ for (const { name, spec, layers } of setups) {
       }
     });
 
-    for (const method of ['gradcam', 'gradcampp', 'xgradcam', 'layercam'] as const) {
+    // every feature-map method of the registry (the reference throws on one it does not know)
+    for (const method of GRADIENT_METHOD_IDS) {
       for (const variant of ['reference', 'xplain'] as const) {
         it(`gradientMap ${method} (${variant}) equals the JS map from finite-difference gradients`, async () => {
           for (const c of classes) {

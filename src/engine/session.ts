@@ -9,10 +9,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import type { ModelSplit } from './model/camModel';
 import type { ExplainableModel } from './model/explainable';
-import { GRADIENT_METHODS, reluUpsample, type GradientMethodId } from './methods/gradient';
-import { REGION_METHODS } from './methods/registry';
-import { softmaxAt, type RegionContext, type RegionMethodId, type RegionProgress, type RegionResult, type ScoreCamVariant } from './methods/region';
-import { scoreCamChannelScores } from './methods/scoreCam';
+import { reluUpsample } from './methods/featureMap';
+import { GRADIENT_METHODS, REGION_METHODS, type GradientMethodId, type RegionMethodId } from './methods/registry';
+import { softmaxAt, type RegionContext, type RegionProgress, type RegionResult, type ScoreCamVariant } from './methods/region';
+import { scoreCamScoring } from './methods/scoreCam';
+import { scoreChannelsHere, scoreChannelsShared } from './acceleration/channelScorer';
 import { combineStage, fuseStage, type CombinedStage, type FusionParams, type FusionResult, type Probe } from './fusion';
 import { isConstant, mapStats, normalizeMap, type Variant } from './maps';
 import { CamError } from './errors';
@@ -40,7 +41,11 @@ export interface RegionRunOptions {
   onProgress?(p: RegionProgress): void;
   /** Score channels in order of decreasing Grad-CAM weight (partial maps look right early). */
   orderByGradient?: boolean;
-  /** Score-CAM: scores of a batch of channels computed by another worker (see RegionContext). */
+  /**
+   * Masked-input scores of a batch of channels computed by a helper engine (another worker or
+   * thread holding the same model, image and layer): the channels are then shared with it
+   * (acceleration/channelScorer.ts). The maps are the same with or without it.
+   */
   remoteScores?(channels: number[]): Promise<Float32Array>;
 }
 
@@ -235,15 +240,29 @@ export class ExplanationSession {
     const impl = GRADIENT_METHODS[method];
     if (!impl) throw new CamError(`Unknown gradient method "${method}"`);
     await this.finiteActivations();
-    const g = this.gradients(c);
-    const sal = tf.tidy(() => {
-      const [, h, w, K] = this.A.shape;
-      return impl.saliency(tf.reshape(this.A, [h, w, K]) as tf.Tensor3D, tf.reshape(g, [h, w, K]) as tf.Tensor3D);
-    });
+    const [, h, w, K] = this.A.shape;
+    const views: tf.Tensor[] = [];
+    const view = (t: tf.Tensor4D) => {
+      const v = tf.reshape(t, [h, w, K]) as tf.Tensor3D;
+      views.push(v);
+      return v;
+    };
+    // gradients only for a method that needs them (EigenCAM runs on models without gradient
+    // support), and computed here, outside the method's tf.tidy, which would dispose the cached tensor
+    const g = impl.needs.gradients ? this.gradients(c) : null;
+    let sal: tf.Tensor2D | undefined;
     try {
+      sal = await impl.saliency({
+        A: view(this.A),
+        gradients: () => {
+          if (!g) throw new CamError(`${impl.label} declared that it needs no gradients`);
+          return view(g);
+        },
+      });
       return await gradientMapFromSaliency(sal, this.inputSize, impl.label, method, variant);
     } finally {
-      sal.dispose();
+      sal?.dispose();
+      views.forEach((v) => v.dispose());
     }
   }
 
@@ -270,13 +289,15 @@ export class ExplanationSession {
     if (cached) return cached;
     const run = (async () => {
       await this.finiteActivations();
-      const result = await impl.run(this.regionContext(c, opts), variant);
+      const helper = { used: false, passes: 0 };
+      const result = await impl.run(this.regionContext(c, opts, helper), variant);
+      if (opts.remoteScores && helper.used) result.info = { ...result.info, remotePasses: helper.passes };
       const badScores = result.scores ? result.scores.filter((v) => !Number.isFinite(v)).length : 0;
       if (badScores > 0) throw new CamError(`${impl.label}: ${badScores} of ${result.scores.length} channel scores are NaN or infinite (the model's scores of masked inputs are not finite)`, 'non-finite');
       const stats = mapStats(result.map);
       if (stats.nonFinite > 0) throw new CamError(`${impl.label} produced NaN or infinite values`, 'non-finite');
-      // the shared baseline pass is counted by baselineLogits()
-      this.forwardPasses += result.forwardPasses - (result.constantChannels > 0 && variant !== 'original' && method === 'scorecam' ? 1 : 0);
+      // passes the method took from baselineLogits() are counted there
+      this.forwardPasses += result.forwardPasses - (result.baselinePasses ?? 0);
       return result;
     })();
     this.regionCache.set(key, run);
@@ -284,7 +305,9 @@ export class ExplanationSession {
     return run;
   }
 
-  private regionContext(c: number, opts: RegionRunOptions): RegionContext {
+  private regionContext(c: number, opts: RegionRunOptions, helper = { used: false, passes: 0 }): RegionContext {
+    const engine = { x: this.x, A: this.A, classIndex: c, logits: (x: tf.Tensor4D) => this.model.logits(x) };
+    const batchSize = opts.batchSize ?? 32;
     return {
       x: this.x,
       A: this.A,
@@ -295,12 +318,15 @@ export class ExplanationSession {
       baselineLogits: () => this.baselineLogits(),
       imageLogits: this.logits,
       gradients: async () => this.gradients(c),
-      batchSize: opts.batchSize ?? 32,
+      batchSize,
       channelOrder: opts.orderByGradient ? this.gradientChannelOrder(c) : undefined,
       signal: opts.signal,
       onProgress: opts.onProgress,
-      remoteScores: opts.remoteScores,
-      regionMap: (m, v) => this.regionMap(c, { ...opts, method: m, variant: v }),
+      scoreChannelMasks: async (channels, scoring, onBatch) => {
+        helper.used = true;
+        helper.passes += await scoreChannelsShared(engine, scoring, channels, onBatch, { batchSize, signal: opts.signal, helper: opts.remoteScores });
+      },
+      regionMap: (m, v) => this.regionMap(c, { ...opts, method: m as RegionMethodId, variant: v }),
     };
   }
 
@@ -314,7 +340,7 @@ export class ExplanationSession {
     await this.finiteActivations();
     const K = this.A.shape[3];
     for (const k of channels) if (!Number.isInteger(k) || k < 0 || k >= K) throw new CamError(`Channel ${k} is out of range: layer ${this.layer} has ${K} channels`);
-    const scores = await scoreCamChannelScores(this.regionContext(c, { batchSize }), variant, channels);
+    const scores = await scoreChannelsHere({ x: this.x, A: this.A, classIndex: c, logits: (x) => this.model.logits(x) }, scoreCamScoring(variant), channels, batchSize);
     this.forwardPasses += channels.length;
     return scores;
   }

@@ -7,9 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CamError, throwIfAborted } from '../engine/errors';
 import { DEFAULT_FUSION_PARAMS, validateFusionParams, type FusionBetas, type FusionParams } from '../engine/fusion';
 import { toModelInput } from '../engine/image';
-import { GRADIENT_METHODS, type GradientMethodId } from '../engine/methods/gradient';
-import type { RegionMethodId, ScoreCamVariant } from '../engine/methods/region';
-import { REGION_METHODS } from '../engine/methods/registry';
+import { computeMap } from '../engine/computeMap';
+import { METHOD_IDS as ENGINE_METHOD_IDS, type MethodId as EngineMethodId } from '../engine/methods/registry';
 import type { ModelFile } from '../engine/model/custom';
 import type { ExplainableModel } from '../engine/model/explainable';
 import { loadModel, type ModelKind } from '../engine/model/loadModel';
@@ -17,11 +16,11 @@ import { ExplanationSession } from '../engine/session';
 import { isNode, startBackend, type BackendName } from './backend';
 import { toRgbImage, type ImageInput } from './image';
 
-/** A method name: the gradient family (gradcam, gradcampp, xgradcam, layercam), the region family (scorecam, groupcam, ablationcam, unioncam) or fusioncam. */
-export type MethodId = GradientMethodId | RegionMethodId | 'fusioncam';
+/** A method name: the gradient family (gradcam, gradcampp, xgradcam, layercam, hirescam), eigencam, the region family (scorecam, groupcam, ablationcam, unioncam) or fusioncam. */
+export type MethodId = EngineMethodId;
 
-/** Every method `explain` can compute. */
-export const METHOD_IDS: readonly MethodId[] = [...(Object.keys(GRADIENT_METHODS) as GradientMethodId[]), ...(Object.keys(REGION_METHODS) as RegionMethodId[]), 'fusioncam'];
+/** Every method `explain` can compute (the engine's registry). */
+export const METHOD_IDS: readonly MethodId[] = ENGINE_METHOD_IDS;
 
 /** Options of {@link createExplainer}. */
 export interface ExplainerOptions {
@@ -159,29 +158,25 @@ class ExplainerImpl implements Explainer {
       const c = o.classIndex ?? session.predictedClass;
       session.checkClass(c);
       const [height, width] = this.model.inputSize;
-      const scoreVariant: ScoreCamVariant = variant;
       const maps: ExplainResult['maps'] = {};
       const details: ExplainResult['details'] = {};
       for (const m of methods) {
         throwIfAborted(o.signal);
-        const onProgress = (p: { done: number; total: number }) => o.onProgress?.({ method: m, done: p.done, total: p.total });
-        const region = { variant: scoreVariant, signal: o.signal, onProgress };
-        let data: Float32Array;
-        if (m === 'fusioncam') {
-          const f = await session.fusion(c, params, { gradientMethod: 'gradcam', method: 'scorecam', ...region });
-          data = f.map;
-          details[m] = { warnings: f.warnings, betas: { ...f.betas }, threshold: f.threshold };
-        } else if (m in GRADIENT_METHODS) {
-          const g = await session.gradientMap(c, m as GradientMethodId, variant);
-          data = g.map;
-          details[m] = { warnings: g.warnings };
+        const r = await computeMap(session, m, {
+          classIndex: c,
+          variant,
+          theta: params.theta,
+          tau: params.tau,
+          signal: o.signal,
+          onProgress: (p) => o.onProgress?.({ method: m, done: p.done, total: p.total }),
+        });
+        if (r.family === 'fusion') details[m] = { warnings: r.result.warnings, betas: { ...r.result.betas }, threshold: r.result.threshold };
+        else if (r.family === 'region') details[m] = { warnings: [], forwardPasses: r.result.forwardPasses };
+        else {
+          details[m] = { warnings: r.result.warnings };
           o.onProgress?.({ method: m, done: 1, total: 1 });
-        } else {
-          const r = await session.regionMap(c, { method: m as RegionMethodId, ...region });
-          data = r.map;
-          details[m] = { warnings: [], forwardPasses: r.forwardPasses };
         }
-        maps[m] = { width, height, data };
+        maps[m] = { width, height, data: r.map };
       }
       return {
         classIndex: c,

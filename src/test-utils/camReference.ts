@@ -77,10 +77,42 @@ export function finiteDifferenceGradient(spec: NetSpec, x: JsTensor, layer: stri
   return g;
 }
 
-export type GradientMethod = 'gradcam' | 'gradcampp' | 'xgradcam' | 'layercam';
+export type GradientMethod = 'gradcam' | 'gradcampp' | 'xgradcam' | 'layercam' | 'hirescam' | 'eigencam';
 
-/** Saliency before ReLU at feature resolution (h·w), per spec §1. */
+/**
+ * EigenCAM's projection on the first principal component, independently: the activations as an
+ * (h·w) × K matrix X centred over positions, v = the top eigenvector of XᵀX by power iteration
+ * (float64), taken with Σ_k v_k > 0, projection X·v.
+ */
+export function principalProjection(A: JsTensor, iterations = 20000): Float64Array {
+  const [h, w, K] = A.shape;
+  const n = h * w;
+  const X = new Float64Array(n * K);
+  for (let k = 0; k < K; k++) {
+    let m = 0;
+    for (let i = 0; i < n; i++) m += A.data[i * K + k] / n;
+    for (let i = 0; i < n; i++) X[i * K + k] = A.data[i * K + k] - m;
+  }
+  let v = Float64Array.from({ length: K }, (_, k) => 1 + 0.01 * k);
+  for (let it = 0; it < iterations; it++) {
+    const Xv = new Float64Array(n);
+    for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) Xv[i] += X[i * K + k] * v[k];
+    const next = new Float64Array(K);
+    for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) next[k] += X[i * K + k] * Xv[i];
+    const norm = Math.hypot(...next);
+    if (norm === 0) return new Float64Array(n);
+    v = next.map((e) => e / norm);
+  }
+  if (v.reduce((a, b) => a + b, 0) < 0) v = v.map((e) => -e);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) out[i] += X[i * K + k] * v[k];
+  return out;
+}
+
+/** Saliency before ReLU at feature resolution (h·w), per spec §1 (HiResCAM: Σ_k g_k ⊙ A_k; EigenCAM: no gradient). */
 export function gradientSaliency(method: GradientMethod, A: JsTensor, g: Float64Array): Float64Array {
+  if (method === 'eigencam') return principalProjection(A);
+  if (!['gradcam', 'gradcampp', 'xgradcam', 'layercam', 'hirescam'].includes(method)) throw new Error(`No reference for ${method}`);
   const [h, w, K] = A.shape;
   const n = h * w;
   const sal = new Float64Array(n);
@@ -104,7 +136,9 @@ export function gradientSaliency(method: GradientMethod, A: JsTensor, g: Float64
       wk = sumAg / (sumA + 1e-8);
     }
     for (let i = 0; i < n; i++) {
-      sal[i] += method === 'layercam' ? Math.max(g[i * K + k], 0) * A.data[i * K + k] : wk * A.data[i * K + k];
+      const a = A.data[i * K + k];
+      const gi = g[i * K + k];
+      sal[i] += method === 'layercam' ? Math.max(gi, 0) * a : method === 'hirescam' ? gi * a : wk * a;
     }
   }
   return sal;

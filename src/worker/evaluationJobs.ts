@@ -10,9 +10,8 @@ import { ExplanationSession } from '../engine/session';
 import { toModelInput } from '../engine/image';
 import { FaithfulnessEvaluator } from '../engine/metrics/faithfulness';
 import { metricsRow } from '../engine/metrics/summary';
-import { GRADIENT_METHODS, type GradientMethodId } from '../engine/methods/gradient';
-import { REGION_METHODS } from '../engine/methods/registry';
-import type { RegionMethodId } from '../engine/methods/region';
+import { isMethodId } from '../engine/methods/registry';
+import { computeMap } from '../engine/computeMap';
 import { isAbortError } from '../engine/errors';
 import { decodeImage } from './decodeImage';
 import { EVALUATION_CONTROL, type BatchRow, type EvaluationKind, type EvaluationReply, type EvaluationRequest } from './evaluationProtocol';
@@ -122,7 +121,7 @@ async function runBatch(req: Extract<EvaluationRequest, { type: 'batchEval' }>, 
     ({ cam, modelId } = host.model());
     if (settings.methods.length === 0) throw new Error('Choose at least one method to evaluate');
     for (const m of settings.methods) {
-      if (!(m in GRADIENT_METHODS) && !REGION_METHODS[m as RegionMethodId] && m !== 'fusioncam') throw new Error(`Unknown method "${m}"`);
+      if (!isMethodId(m)) throw new Error(`Unknown method "${m}"`);
     }
   } catch (e) {
     host.post({ type: 'batchError', job, message: (e as Error).message });
@@ -150,14 +149,7 @@ async function runBatch(req: Extract<EvaluationRequest, { type: 'batchEval' }>, 
         progress('map')({ done: 0, total: 0 });
         const tm = performance.now();
         const run = { batchSize: settings.batchSize, signal: abort.signal, onProgress: progress('map') };
-        let map: Float32Array;
-        if (m === 'fusioncam') {
-          map = (await s.fusion(c, { theta: settings.theta, tau: settings.tau, variant: settings.variant, weights: { mode: 'auto' } }, { ...run, gradientMethod: settings.gradientMethod, method: settings.regionMethod, variant: settings.scoreCamVariant })).map;
-        } else if (m in GRADIENT_METHODS) {
-          map = (await s.gradientMap(c, m as GradientMethodId, settings.variant)).map;
-        } else {
-          map = (await s.regionMap(c, { ...run, method: m as RegionMethodId, variant: settings.scoreCamVariant })).map;
-        }
+        const { map } = await computeMap(s, m, { ...run, classIndex: c, variant: settings.variant, regionVariant: settings.scoreCamVariant, gradientMethod: settings.gradientMethod, regionMethod: settings.regionMethod, theta: settings.theta, tau: settings.tau, weights: { mode: 'auto' } });
         const mapMs = performance.now() - tm;
         const tq = performance.now();
         const r = await ev.evaluate(map, { signal: abort.signal, onProgress: progress('metrics') });

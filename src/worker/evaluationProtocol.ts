@@ -6,8 +6,9 @@
  */
 import type { MetricsRow } from '../engine/metrics/summary';
 import type { Variant } from '../engine/maps';
-import type { GradientMethodId } from '../engine/methods/gradient';
-import type { RegionMethodId, ScoreCamVariant } from '../engine/methods/region';
+import type { GradientMethodId } from '../engine/methods/registry';
+import type { ScoreCamVariant } from '../engine/methods/region';
+import type { RegionMethodId } from '../engine/methods/registry';
 
 /** The evaluation control words: per kind of job, jobs with an id below the word's value are cancelled. */
 export const EVALUATION_CONTROL = { metrics: 0, batch: 1, length: 2 } as const;

@@ -8,8 +8,8 @@ import type { Prediction } from '../engine/session';
 import type { FusionBetas } from '../engine/fusion';
 import type { Variant } from '../engine/maps';
 import type { ContributionWeights } from '../engine/fusion';
-import type { GradientMethodId } from '../engine/methods/gradient';
-import type { RegionMethodId } from '../engine/methods/region';
+import type { GradientMethodId } from '../engine/methods/registry';
+import type { RegionMethodId } from '../engine/methods/registry';
 import type { ModelReply, ModelRequest } from './modelProtocol';
 import type { EvaluationReply, EvaluationRequest } from './evaluationProtocol';
 

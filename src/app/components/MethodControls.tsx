@@ -2,8 +2,8 @@
 import { useId } from 'react';
 import { useAppStore } from '../store';
 import { GRADIENT_METHOD_OPTIONS, REGION_METHOD_OPTIONS } from '../methodChoice';
-import type { GradientMethodId } from '../../engine/methods/gradient';
-import type { RegionMethodId } from '../../engine/methods/region';
+import type { GradientMethodId } from '../../engine/methods/registry';
+import type { RegionMethodId } from '../../engine/methods/registry';
 
 export function MethodControls() {
   const gradientId = useId();

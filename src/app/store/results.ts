@@ -3,8 +3,8 @@ import type { StateCreator } from 'zustand';
 import type { Prediction } from '../../engine/session';
 import type { Variant } from '../../engine/maps';
 import type { StageData } from '../../worker/protocol';
-import type { GradientMethodId } from '../../engine/methods/gradient';
-import type { RegionMethodId } from '../../engine/methods/region';
+import type { GradientMethodId } from '../../engine/methods/registry';
+import type { RegionMethodId } from '../../engine/methods/registry';
 import type { AppState } from './index';
 
 export interface GradcamResult {

@@ -3,8 +3,8 @@ import type { StateCreator } from 'zustand';
 import type { Variant } from '../../engine/maps';
 import type { ColormapId } from '../colormaps';
 import type { BackendChoice } from '../../worker/protocol';
-import type { GradientMethodId } from '../../engine/methods/gradient';
-import type { RegionMethodId } from '../../engine/methods/region';
+import type { GradientMethodId } from '../../engine/methods/registry';
+import type { RegionMethodId } from '../../engine/methods/registry';
 import { DEFAULT_MODEL_ID } from '../../engine/model/registry';
 import type { AppState } from './index';
 

@@ -8,8 +8,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { normalizeMap } from '../maps';
 import { throwIfAborted } from '../errors';
-import { reluUpsample } from './gradient';
-import type { RegionCamMethod, RegionContext, RegionResult, ScoreCamVariant } from './region';
+import { reluUpsample } from './featureMap';
+import type { RegionContext, RegionResult, ScoreCamVariant } from './region';
+import { regionMethod } from './method';
 
 function normalizeAblation(map: Float32Array, variant: ScoreCamVariant): Float32Array {
   if (variant === 'reference') return normalizeMap(map, 'reference');
@@ -53,8 +54,10 @@ export async function ablationCamRun(ctx: RegionContext, variant: ScoreCamVarian
   return { map: normalizeAblation(up, variant), scores: weights, forwardPasses: K, constantChannels: 0 };
 }
 
-export const ablationCam: RegionCamMethod = {
+export const ablationCam = regionMethod({
   id: 'ablationcam',
   label: 'Ablation-CAM',
+  family: 'region',
+  needs: { gradients: false, forwardPasses: true },
   run: ablationCamRun,
-};
+});

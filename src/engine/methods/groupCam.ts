@@ -11,7 +11,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { normalizeMap } from '../maps';
 import { throwIfAborted } from '../errors';
 import { gaussianBlur } from '../metrics/blur';
-import type { RegionCamMethod, RegionContext, RegionResult, ScoreCamVariant } from './region';
+import type { RegionContext, RegionResult, ScoreCamVariant } from './region';
+import { regionMethod } from './method';
 
 export const GROUP_CAM_GROUPS = 32;
 
@@ -91,8 +92,10 @@ export async function groupCamRun(ctx: RegionContext, variant: ScoreCamVariant):
   }
 }
 
-export const groupCam: RegionCamMethod = {
+export const groupCam = regionMethod({
   id: 'groupcam',
   label: 'Group-CAM',
+  family: 'region',
+  needs: { gradients: true, forwardPasses: true },
   run: groupCamRun,
-};
+});

@@ -3,6 +3,14 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 export type ScoreCamVariant = 'reference' | 'xplain' | 'original';
 
+/** How a channel's mask H_k is made from A_k and how the masked input is scored. */
+export interface ChannelMaskScoring {
+  /** N(Up(A_k)) ('after-upsampling') or Up(N(A_k)) ('before-upsampling'). */
+  normalise: 'after-upsampling' | 'before-upsampling';
+  /** s_k: the class logit or the class probability of x ⊙ H_k. */
+  score: 'logit' | 'probability';
+}
+
 export interface RegionProgress {
   /** Forward-pass inputs scored so far and in all. */
   done: number;
@@ -34,13 +42,13 @@ export interface RegionContext {
   signal?: AbortSignal;
   onProgress?(p: RegionProgress): void;
   /**
-   * Scores of a batch of channels computed elsewhere: another worker holding the same model,
-   * image and layer (the app's second core). Score-CAM then takes batches from both ends of the
-   * channel order, this thread from the front, the remote one from the back, until they meet.
+   * s_k = score_c(x ⊙ H_k) of each channel's mask, in batches of `batchSize`; `onBatch` hears
+   * each batch as it ends (in any order). Which engine scores which batch is not the method's
+   * business (see acceleration/channelScorer.ts).
    */
-  remoteScores?(channels: number[]): Promise<Float32Array>;
+  scoreChannelMasks(channels: number[], scoring: ChannelMaskScoring, onBatch: (channels: number[], values: ArrayLike<number>) => void): Promise<void>;
   /** Another region map of the same image and class, through the caller's cache (Union-CAM uses Score-CAM). */
-  regionMap?(method: RegionMethodId, variant: ScoreCamVariant): Promise<RegionResult>;
+  regionMap?(method: string, variant: ScoreCamVariant): Promise<RegionResult>;
 }
 
 export interface RegionResult {
@@ -50,18 +58,12 @@ export interface RegionResult {
   scores: Float32Array;
   /** Forward passes actually run (batched inputs count one each). */
   forwardPasses: number;
+  /** Of those, the ones that came from ctx.baselineLogits() (the context counts them already). */
+  baselinePasses?: number;
   /** Channels whose mask was constant (scored by the one shared baseline pass, or skipped). */
   constantChannels: number;
   /** Method-specific values worth showing (e.g. Union-CAM's β and which map it selected). */
   info?: Record<string, number | string>;
-}
-
-export type RegionMethodId = 'scorecam' | 'groupcam' | 'ablationcam' | 'unioncam';
-
-export interface RegionCamMethod {
-  id: RegionMethodId;
-  label: string;
-  run(ctx: RegionContext, variant: ScoreCamVariant): Promise<RegionResult>;
 }
 
 /** log-sum-exp-stable softmax of one row. */

@@ -13,8 +13,9 @@ import { PREPROCESSING } from '../model/descriptor';
 import { ExplanationSession } from '../session';
 import { DEFAULT_FUSION_PARAMS } from '../fusion';
 import { initNodeBackend } from '../../node/backend';
-import type { GradientMethodId } from './gradient';
-import type { RegionMethodId, ScoreCamVariant } from './region';
+import type { GradientMethodId } from './registry';
+import type { ScoreCamVariant } from './region';
+import type { RegionMethodId } from './registry';
 
 const S = 16; // input S×S×3
 const K = 40; // target channels: 32 groups do not divide 40, so torch.chunk gives 20 groups of 2

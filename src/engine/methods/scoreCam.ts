@@ -1,22 +1,20 @@
 /**
- * Score-CAM (spec §2) in its three named variants. One forward pass per channel, batched; the
- * masks are built on the device one batch at a time, so at most `batchSize` masked images
- * exist at once. Channels whose mask is all zeros all give x ⊙ 0 = x_b, so they share the one
- * baseline pass the session computes anyway.
+ * Score-CAM (Wang et al. 2020; spec §2) in its three named variants:
+ *   reference: U_k = Up(A_k), H_k = N(U_k), s_k = z_c(x ⊙ H_k), w = softmax_k(s), L = N(ReLU(Σ_k w_k U_k));
+ *   xplain:    H_k = Up(N(A_k)), s_k = p_c(x ⊙ H_k), L = N(ReLU(Σ_k s_k H_k));
+ *   original:  as reference's masks, s_k = p_c(x ⊙ H_k), constant channels skipped, L = N(ReLU(Σ_k s_k U_k)).
+ * One masked forward pass per channel, asked of ctx.scoreChannelMasks. Channels whose mask is
+ * all zeros all give x ⊙ 0 = x_b, so they share the one baseline pass the context has anyway.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { normalizeMap } from '../maps';
 import { throwIfAborted } from '../errors';
-import { MaskedInputBuilder } from './maskedInputs';
-import { softmaxAt, type RegionCamMethod, type RegionContext, type RegionResult, type ScoreCamVariant } from './region';
+import { softmaxAt, type ChannelMaskScoring, type RegionContext, type RegionResult, type ScoreCamVariant } from './region';
+import { regionMethod } from './method';
 
-/** The score s_k of one batch of masked inputs: logit (reference) or probability. */
-function scoreBatch(ctx: RegionContext, maskedInputs: tf.Tensor4D, variant: ScoreCamVariant): tf.Tensor1D {
-  return tf.tidy(() => {
-    const z = ctx.logits(maskedInputs);
-    const s = variant === 'reference' ? z : tf.softmax(z);
-    return tf.reshape(tf.slice(s, [0, ctx.classIndex], [-1, 1]), [-1]) as tf.Tensor1D;
-  });
+/** How the variant makes H_k and scores x ⊙ H_k: reference logits of N(Up(A_k)), xplain probabilities of Up(N(A_k)), original probabilities of N(Up(A_k)). */
+export function scoreCamScoring(variant: ScoreCamVariant): ChannelMaskScoring {
+  return { normalise: variant === 'xplain' ? 'before-upsampling' : 'after-upsampling', score: variant === 'reference' ? 'logit' : 'probability' };
 }
 
 /** Combination weights per channel from the scores (and which channels take part). */
@@ -56,39 +54,6 @@ async function combine(A: tf.Tensor4D, weights: Float32Array, size: [number, num
   return normalizeMap(up, variant === 'xplain' ? 'xplain' : 'reference');
 }
 
-/** One macrotask turn (a MessageChannel message: no 4 ms timer clamp). */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => {
-      ch.port1.close();
-      resolve();
-    };
-    ch.port2.postMessage(null);
-  });
-}
-
-/**
- * Score-CAM scores s_k of the given channels only (the remote half of a two-worker run): the
- * same masks and the same scoring as scoreCamRun, batch by batch.
- */
-export async function scoreCamChannelScores(ctx: RegionContext, variant: ScoreCamVariant, channels: number[]): Promise<Float32Array> {
-  const out = new Float32Array(channels.length);
-  const B = Math.max(1, Math.floor(ctx.batchSize));
-  const masked = new MaskedInputBuilder(ctx.x, ctx.A, variant === 'xplain' ? 'before-upsampling' : 'after-upsampling');
-  try {
-    for (let start = 0; start < channels.length; start += B) {
-      throwIfAborted(ctx.signal);
-      const s = tf.tidy(() => scoreBatch(ctx, masked.maskedInputs(channels.slice(start, start + B)), variant));
-      out.set(await s.data(), start);
-      s.dispose();
-    }
-  } finally {
-    masked.dispose();
-  }
-  return out;
-}
-
 export async function scoreCamRun(ctx: RegionContext, variant: ScoreCamVariant): Promise<RegionResult> {
   const { A, inputSize } = ctx;
   const K = A.shape[3];
@@ -108,7 +73,9 @@ export async function scoreCamRun(ctx: RegionContext, variant: ScoreCamVariant):
   // Channels that take part in the sum: the original code skips constant ones.
   const used = constant.map((c) => !(c && variant === 'original'));
   let forwardPasses = 0;
+  let baselinePasses = 0;
 
+  // a constant channel's mask is all zeros: x ⊙ 0 = x_b, scored by the one baseline pass
   if (nConstant > 0 && variant !== 'original') {
     const zb = await ctx.baselineLogits();
     const sb = variant === 'reference' ? zb[ctx.classIndex] : softmaxAt(zb, ctx.classIndex);
@@ -117,92 +84,29 @@ export async function scoreCamRun(ctx: RegionContext, variant: ScoreCamVariant):
       scored[k] = true;
     }
     forwardPasses += 1;
+    baselinePasses = 1;
   }
 
   const partial = () => combine(A, channelWeights(scores, used.map((u, k) => u && scored[k]), variant), inputSize, variant);
-  const B = Math.max(1, Math.floor(ctx.batchSize));
-  const record = (channels: number[], values: ArrayLike<number>) =>
+  let done = 0;
+  await ctx.scoreChannelMasks(active, scoreCamScoring(variant), (channels, values) => {
     channels.forEach((k, i) => {
       scores[k] = values[i];
       scored[k] = true;
     });
-  let done = 0;
-  const report = () => ctx.onProgress?.({ done, total: active.length, partial });
-  // the channels still to score are active[front, back): this thread takes from the front, a
-  // remote scorer (if any) from the back, until the two meet. Two remote batches are kept in
-  // flight: a reply is only read when this thread's own batch ends, and with one in flight the
-  // remote would sit idle until then
-  let front = 0;
-  let back = active.length;
-  const REMOTE_IN_FLIGHT = 2;
-  const remote = new Set<Promise<void>>();
-  let remoteFailed = false;
-  let remotePasses = 0;
-  const leftovers: number[] = [];
-  let stopped = false;
-  const launchRemote = () => {
-    // (stopped: after an abort, a late reply must not start more work on the helper)
-    while (ctx.remoteScores && !stopped && !remoteFailed && remote.size < REMOTE_IN_FLIGHT && back - front > B) {
-      const channels = active.slice(back - B, back);
-      back -= B;
-      const job: Promise<void> = ctx.remoteScores(channels).then(
-        (values) => {
-          remote.delete(job);
-          record(channels, values);
-          forwardPasses += channels.length;
-          remotePasses += channels.length;
-          done += channels.length;
-          launchRemote();
-        },
-        () => {
-          // the helper is gone (or failed): this thread scores its share
-          remote.delete(job);
-          remoteFailed = true;
-          leftovers.push(...channels);
-        },
-      );
-      remote.add(job);
-    }
-  };
-  // x ⊙ H_k for a batch in a few large ops (see maskedInputs.ts); at most B masked images exist at once
-  const masked = new MaskedInputBuilder(ctx.x, A, variant === 'xplain' ? 'before-upsampling' : 'after-upsampling');
-  try {
-    for (;;) {
-      throwIfAborted(ctx.signal);
-      launchRemote();
-      let channels: number[];
-      if (front < back) {
-        channels = active.slice(front, Math.min(front + B, back));
-        front += channels.length;
-      } else if (leftovers.length > 0) {
-        channels = leftovers.splice(0, B);
-      } else if (remote.size > 0) {
-        await Promise.race(remote);
-        report();
-        continue;
-      } else break;
-      const s = tf.tidy(() => scoreBatch(ctx, masked.maskedInputs(channels), variant));
-      const values = await s.data();
-      s.dispose();
-      record(channels, values);
-      forwardPasses += channels.length;
-      done += channels.length;
-      report();
-      // wasm's data() resolves in a microtask: without a real yield the remote replies would
-      // wait in the event queue until this loop ends
-      if (ctx.remoteScores && !remoteFailed) await yieldToEventLoop();
-    }
-  } finally {
-    stopped = true;
-    masked.dispose();
-  }
+    forwardPasses += channels.length;
+    done += channels.length;
+    ctx.onProgress?.({ done, total: active.length, partial });
+  });
   throwIfAborted(ctx.signal);
   const map = await combine(A, channelWeights(scores, used, variant), inputSize, variant);
-  return { map, scores, forwardPasses, constantChannels: nConstant, ...(ctx.remoteScores ? { info: { remotePasses } } : {}) };
+  return { map, scores, forwardPasses, baselinePasses, constantChannels: nConstant };
 }
 
-export const scoreCam: RegionCamMethod = {
+export const scoreCam = regionMethod({
   id: 'scorecam',
   label: 'Score-CAM',
+  family: 'region',
+  needs: { gradients: false, forwardPasses: true },
   run: scoreCamRun,
-};
+});

@@ -14,7 +14,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { normalizeMap, percentile, type Variant } from '../maps';
 import { throwIfAborted } from '../errors';
 import { scoreCamRun } from './scoreCam';
-import { softmaxAt, type RegionCamMethod, type RegionContext, type RegionResult, type ScoreCamVariant } from './region';
+import { softmaxAt, type RegionContext, type RegionResult, type ScoreCamVariant } from './region';
+import { regionMethod } from './method';
 
 export const UNION_CAM_THETA = 10;
 
@@ -93,8 +94,10 @@ export async function unionCamRun(ctx: RegionContext, variant: ScoreCamVariant):
   };
 }
 
-export const unionCam: RegionCamMethod = {
+export const unionCam = regionMethod({
   id: 'unioncam',
   label: 'Union-CAM',
+  family: 'region',
+  needs: { gradients: true, forwardPasses: true },
   run: unionCamRun,
-};
+});

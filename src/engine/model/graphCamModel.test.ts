@@ -16,6 +16,7 @@ import { PREPROCESSING } from './descriptor';
 import { GraphCamModel, isGraphModelJson, loadGraphCamModel } from './graphCamModel';
 import { IMAGENET_LABELS } from './registry';
 import { CamError } from '../errors';
+import * as ref from '../../test-utils/camReference';
 
 const SHARED = process.env.FUSION_CAM_SHARED ?? path.resolve(__dirname, '../../../../shared');
 const DIR = path.join(SHARED, 'models/mobilenet_v1_0.25_224_graph');
@@ -234,6 +235,14 @@ describe('GraphModels with fused ops or ops without gradients', () => {
     const err = await sess.gradientMap(sess.predictedClass).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(CamError);
     expect((err as CamError).message).toBe(support.reason);
+    // EigenCAM needs no gradient: it runs here, and equals the projection computed independently
+    const eigen = await sess.gradientMap(sess.predictedClass, 'eigencam');
+    const [, h, w, K] = sess.A.shape;
+    const A = { shape: [h, w, K] as [number, number, number], data: Float64Array.from(await sess.A.data()) };
+    const want = ref.normalize(ref.upsample(ref.relu(ref.principalProjection(A)), h, w, 8, 8), 'reference');
+    expect(eigen.map.length).toBe(64);
+    expect(eigen.map.some((v) => v > 0)).toBe(true);
+    expect(ref.maxAbsDiff(eigen.map, want)).toBeLessThan(1e-5);
     sess.dispose();
     m.dispose();
     expect(tf.memory().numTensors).toBe(before);

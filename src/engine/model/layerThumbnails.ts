@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CamError, throwIfAborted } from '../errors';
 import { resizeBilinear } from '../maps';
-import { gradCam } from '../methods/gradient';
+import { gradCam } from '../methods/gradCam';
 import { ExplanationSession, checkModelInput, gradientMapFromSaliency, nonFiniteActivationsMessage } from '../session';
 import type { LayerInfo } from './camModel';
 import type { ExplainableModel } from './explainable';
@@ -81,7 +81,7 @@ async function onePass(model: ExplainableModel, input: Float32Array, classIndex:
             saliency.get(l.name)?.sal.dispose();
             saliency.get(l.name)?.bad.dispose();
             saliency.set(l.name, {
-              sal: tf.keep(gradCam.saliency(tf.reshape(A, [h, w, K]) as tf.Tensor3D, tf.reshape(dy, [h, w, K]) as tf.Tensor3D)),
+              sal: tf.keep(gradCam.saliency({ A: tf.reshape(A, [h, w, K]) as tf.Tensor3D, gradients: () => tf.reshape(dy, [h, w, K]) as tf.Tensor3D }) as tf.Tensor2D),
               bad: tf.keep(tf.sum(tf.cast(tf.logicalNot(tf.isFinite(A)), 'int32'))),
               total: A.size,
             });
