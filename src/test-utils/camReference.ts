@@ -1,5 +1,5 @@
 /**
- * Plain-JS reference implementation of the spec (docs/fusion-cam.md), written from the spec
+ * Plain-JS reference implementation of the method (docs/method.md), written from its
  * text alone: float64 loops, no tfjs, no engine code. Gradients come from central finite
  * differences through the JS head, Score-CAM is a naive one-channel-at-a-time loop.
  */
