@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CamError } from '../engine/errors';
 import { toModelInput, type ResizeMethod } from '../engine/image';
 import { GRADIENT_METHOD_IDS, isGradientMethodId, isRegionMethodId, METHOD_IDS, METHODS, methodById, methodFamiliesText, REGION_METHOD_IDS } from '../engine/methods/registry';
-import type { ScoreCamVariant } from '../engine/methods/region';
+import type { RegionVariant } from '../engine/methods/region';
 import { computeMap } from '../engine/computeMap';
 import { ExplanationSession } from '../engine/session';
 import type { FusionParams } from '../engine/fusion';
@@ -25,7 +25,7 @@ import { CliScoreWorkers, usesScoreCam, WORKERS_USAGE } from './workers';
 export const EVALUATE_USAGE = `usage: fusion-cam evaluate --model <folder|model.json|URL> --images <folder> [--labels labels.json]
   [--methods gradcam,scorecam,fusioncam] [--limit N] [--seed S] [--batch 32] [--out results.csv]
   [--class-source predicted|label] [--layer NAME] [--variant reference|xplain]
-  [--scorecam-variant reference|xplain|original] [--gradient-method gradcam] [--region-method scorecam]
+  [--region-variant reference|xplain|original] [--gradient-method gradcam] [--region-method scorecam]
   [--theta 10] [--tau 1] [--step 448] [--backend wasm|cpu] [--preprocessing …] [--class-names FILE] [--resize bilinear|pillow]
   [--resume] [--workers 2]
   Methods: ${methodFamiliesText()}. --labels is the dataset's ground truth
@@ -47,6 +47,8 @@ const OPTIONS = {
   'class-source': { type: 'string' },
   layer: { type: 'string' },
   variant: { type: 'string' },
+  'region-variant': { type: 'string' },
+  /** the old name of --region-variant, still accepted */
   'scorecam-variant': { type: 'string' },
   'gradient-method': { type: 'string' },
   'region-method': { type: 'string' },
@@ -198,8 +200,8 @@ export async function runEvaluate(argv: string[], early: CliScoreWorkers | null 
     if (!a.images) throw new UsageError('--images is required (a folder of images)');
     const variant = (a.variant ?? 'reference') as FusionParams['variant'];
     if (variant !== 'reference' && variant !== 'xplain') throw new UsageError(`--variant must be reference or xplain, got "${a.variant}"`);
-    const scoreVariant = (a['scorecam-variant'] ?? variant) as ScoreCamVariant;
-    if (!['reference', 'xplain', 'original'].includes(scoreVariant)) throw new UsageError('--scorecam-variant must be reference, xplain or original');
+    const regionVariant = (a['region-variant'] ?? a['scorecam-variant'] ?? variant) as RegionVariant;
+    if (!['reference', 'xplain', 'original'].includes(regionVariant)) throw new UsageError('--region-variant must be reference, xplain or original');
     const gradientMethod = a['gradient-method'] ?? 'gradcam';
     if (!isGradientMethodId(gradientMethod)) throw new UsageError(`--gradient-method must be one of ${GRADIENT_METHOD_IDS.join(', ')}`);
     const regionMethod = a['region-method'] ?? 'scorecam';
@@ -264,7 +266,7 @@ export async function runEvaluate(argv: string[], early: CliScoreWorkers | null 
       if (prev?.rows) {
         for (const key of ['model', 'layer', 'variant', 'scoreCamVariant', 'gradientMethod', 'regionMethod', 'theta', 'tau', 'step', 'classSource', 'resize'] as const) {
           const was = prev.settings?.[key];
-          const now = { model: modelId, layer, variant, scoreCamVariant: scoreVariant, gradientMethod, regionMethod, theta, tau, step, classSource, resize }[key];
+          const now = { model: modelId, layer, variant, scoreCamVariant: regionVariant, gradientMethod, regionMethod, theta, tau, step, classSource, resize }[key];
           if (was !== undefined && was !== now) throw new UsageError(`--resume: ${outJson} was made with ${key} = ${String(was)}, this run has ${String(now)}`);
         }
         const perImage = new Map<string, Set<string>>();
@@ -277,7 +279,7 @@ export async function runEvaluate(argv: string[], early: CliScoreWorkers | null 
     }
     await fs.writeFile(outCsv, CSV_COLUMNS.join(',') + '\n' + rows.map((r) => csvLine(r, CSV_COLUMNS) + '\n').join(''));
     const bar = progressBar(files.length);
-    const settings = { model: modelId, modelUrl: camModel.descriptor.url, layer, backend, workers: helpers ? workers : 1, resize, methods, variant, scoreCamVariant: scoreVariant, gradientMethod, regionMethod, theta, tau, step, batchSize, classSource, labels: labelsFile ?? null, limit: Number.isFinite(limit) ? limit : null, seed: seed ?? null };
+    const settings = { model: modelId, modelUrl: camModel.descriptor.url, layer, backend, workers: helpers ? workers : 1, resize, methods, variant, scoreCamVariant: regionVariant, gradientMethod, regionMethod, theta, tau, step, batchSize, classSource, labels: labelsFile ?? null, limit: Number.isFinite(limit) ? limit : null, seed: seed ?? null };
     const writeJson = () =>
       fs.writeFile(outJson, JSON.stringify({ settings, summary: summarize(rows, methods), rows, curves, failures }, null, 1));
     const t0 = performance.now();
@@ -304,13 +306,13 @@ export async function runEvaluate(argv: string[], early: CliScoreWorkers | null 
         for (const m of methods) {
           const tm = performance.now();
           // remoteScores for this method's Score-CAM run (if it runs one: a cached map costs nothing)
-          const remote = methodById(m)!.needs.forwardPasses ? helpers?.run({ key: i, input, layer, classIndex: c, variant: scoreVariant, batchSize }) ?? null : null;
+          const remote = methodById(m)!.needs.forwardPasses ? helpers?.run({ key: i, input, layer, classIndex: c, variant: regionVariant, batchSize }) ?? null : null;
           const onProgress = (p: { done: number; total: number }) => {
             remote?.progress(p.done, p.total);
             bar.update(i, `${stem} ${m} ${p.done}/${p.total}`);
           };
           bar.update(i, `${stem} ${m}`);
-          const { map } = await computeMap(session, m, { classIndex: c, variant, regionVariant: scoreVariant, gradientMethod, regionMethod, theta, tau, weights: params.weights, batchSize, onProgress, remoteScores: remote?.scores });
+          const { map } = await computeMap(session, m, { classIndex: c, variant, regionVariant, gradientMethod, regionMethod, theta, tau, weights: params.weights, batchSize, onProgress, remoteScores: remote?.scores });
           const mapMs = performance.now() - tm;
           workerPasses += remote?.passes ?? 0;
           const tq = performance.now();

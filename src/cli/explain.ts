@@ -7,7 +7,7 @@ import { CamError } from '../engine/errors';
 import { toModelInput, type ResizeMethod } from '../engine/image';
 import { resizeBilinear } from '../engine/maps';
 import { GRADIENT_METHOD_IDS, isGradientMethodId, isRegionMethodId, METHOD_IDS, methodById, methodFamiliesText, REGION_METHOD_IDS } from '../engine/methods/registry';
-import type { ScoreCamVariant } from '../engine/methods/region';
+import type { RegionVariant } from '../engine/methods/region';
 import { computeMap } from '../engine/computeMap';
 import { overlayRgba } from '../engine/render';
 import { COLORMAP_IDS, type ColormapId } from '../engine/colormaps';
@@ -27,6 +27,8 @@ const OPTIONS = {
   class: { type: 'string' },
   methods: { type: 'string' },
   variant: { type: 'string' },
+  'region-variant': { type: 'string' },
+  /** the old name of --region-variant, still accepted */
   'scorecam-variant': { type: 'string' },
   'gradient-method': { type: 'string' },
   'region-method': { type: 'string' },
@@ -63,8 +65,8 @@ export async function runExplain(argv: string[], early: CliScoreWorkers | null =
     }
     const variant = (a.variant ?? 'reference') as FusionParams['variant'];
     if (variant !== 'reference' && variant !== 'xplain') throw new UsageError(`--variant must be reference or xplain, got "${a.variant}"`);
-    const scoreVariant = (a['scorecam-variant'] ?? variant) as ScoreCamVariant;
-    if (!['reference', 'xplain', 'original'].includes(scoreVariant)) throw new UsageError(`--scorecam-variant must be reference, xplain or original`);
+    const regionVariant = (a['region-variant'] ?? a['scorecam-variant'] ?? variant) as RegionVariant;
+    if (!['reference', 'xplain', 'original'].includes(regionVariant)) throw new UsageError(`--region-variant must be reference, xplain or original`);
     const gradientMethod = a['gradient-method'] ?? 'gradcam';
     if (!isGradientMethodId(gradientMethod)) throw new UsageError(`--gradient-method must be one of ${GRADIENT_METHOD_IDS.join(', ')}`);
     const regionMethod = a['region-method'] ?? 'scorecam';
@@ -114,12 +116,12 @@ export async function runExplain(argv: string[], early: CliScoreWorkers | null =
         for (const m of methods) {
           const t = performance.now();
           // remoteScores for this method's Score-CAM run (if it runs one: a cached map costs nothing)
-          const remote = methodById(m)!.needs.forwardPasses ? helpers?.run({ key: imageIndex, input, layer, classIndex: c, variant: scoreVariant, batchSize }) ?? null : null;
+          const remote = methodById(m)!.needs.forwardPasses ? helpers?.run({ key: imageIndex, input, layer, classIndex: c, variant: regionVariant, batchSize }) ?? null : null;
           const progress = m === 'fusioncam' ? progressLine(`${stem} fusion-cam region map`) : methodById(m)!.needs.forwardPasses ? progressLine(`${stem} ${m}`) : null;
           const r = await computeMap(session, m, {
             classIndex: c,
             variant,
-            regionVariant: scoreVariant,
+            regionVariant,
             gradientMethod,
             regionMethod,
             theta,
