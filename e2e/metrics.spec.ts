@@ -32,6 +32,28 @@ test('switching the region method to Group-CAM recaptions its panel and changes 
   consoleWatch.assertClean();
 });
 
+test('the gradient picker offers the registry\'s new methods: EigenCAM and HiResCAM recaption the panel, feed Fusion-CAM and go into the URL', async ({ page }, testInfo) => {
+  test.setTimeout(420_000);
+  const consoleWatch = watchConsole(page);
+  await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm&opacity=1');
+  await chooseFile(page, photo('dog.jpg'));
+  await waitForFusion(page, 180_000);
+  const gradCamPixels = await canvasPixels(page, 'Grad-CAM');
+  await page.getByLabel('Gradient method').selectOption('eigencam');
+  await expect(figure(page, 'EigenCAM')).toBeVisible();
+  await expect(figure(page, 'Grad-CAM')).toHaveCount(0);
+  await waitForFusion(page, 180_000);
+  const eigenPixels = await canvasPixels(page, 'EigenCAM');
+  expect(meanAbsDiff(gradCamPixels, eigenPixels)).toBeGreaterThan(0.5);
+  expect(page.url()).toContain('gradient=eigencam');
+  await page.getByLabel('Gradient method').selectOption('hirescam');
+  await expect(figure(page, 'HiResCAM')).toBeVisible();
+  await waitForFusion(page, 180_000);
+  expect(page.url()).toContain('gradient=hirescam');
+  await snap(page, testInfo, 'hirescam');
+  consoleWatch.assertClean();
+});
+
 /** Fields of one CSV line (RFC 4180 quoting: class names hold commas). */
 function csvFields(line: string): string[] {
   const out: string[] = [];

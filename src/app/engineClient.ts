@@ -52,7 +52,7 @@ function requestMaps(): void {
   const c = targetClass();
   const { input, settings } = get();
   if (c === null || !input.blob) return;
-  send({ type: 'gradcam', gen: input.gen, classIndex: c, variant: settings.variant, method: settings.gradientMethod });
+  send({ type: 'map', gen: input.gen, classIndex: c, variant: settings.variant, method: settings.gradientMethod });
   startRegion();
 }
 
@@ -63,10 +63,10 @@ export function startRegion(): void {
   cancelRegionJobs();
   const job = ++jobCounter;
   setResults({ region: { job, classIndex: c, variant: settings.variant, method: settings.regionMethod, status: 'running', done: 0, total: 0, map: null }, regionError: null, stage: null, stageError: null });
-  send({ type: 'region', gen: input.gen, job, classIndex: c, variant: settings.variant, method: settings.regionMethod, batchSize: BATCH_SIZE[model.backend ?? 'wasm'] ?? 16 });
+  send({ type: 'map', gen: input.gen, job, classIndex: c, variant: settings.variant, method: settings.regionMethod, batchSize: BATCH_SIZE[model.backend ?? 'wasm'] ?? 16 });
 }
 
-export function cancelScoreCam(): void {
+export function cancelRegion(): void {
   const { results, setResults } = get();
   cancelRegionJobs();
   if (results.region?.status === 'running') setResults({ region: { ...results.region, status: 'cancelled' } });
@@ -141,9 +141,9 @@ function onReply(msg: WorkerReply): void {
       s.setResults({ layer: msg.layer, predictions: msg.predictions, forwardPasses: msg.forwardPasses, numTensors: msg.numTensors, sessionError: null });
       requestMaps();
       return;
-    case 'gradcam':
+    case 'gradient':
       if (!isCurrent(msg.gen) || msg.classIndex !== targetClass() || msg.variant !== s.settings.variant || (msg.method ?? 'gradcam') !== s.settings.gradientMethod) return;
-      s.setResults({ gradcam: { classIndex: msg.classIndex, variant: msg.variant, method: msg.method, map: msg.map, warnings: msg.warnings }, gradcamError: null, forwardPasses: msg.forwardPasses });
+      s.setResults({ gradient: { classIndex: msg.classIndex, variant: msg.variant, method: msg.method, map: msg.map, warnings: msg.warnings }, gradientError: null, forwardPasses: msg.forwardPasses });
       return;
     case 'regionProgress': {
       const r = s.results.region;
@@ -202,7 +202,7 @@ function onReply(msg: WorkerReply): void {
   }
 }
 
-function reportError(request: WorkerRequest['type'], message: string): void {
+function reportError(request: WorkerRequest['type'] | 'gradient' | 'region', message: string): void {
   const s = get();
   switch (request) {
     case 'setImage':
@@ -211,8 +211,8 @@ function reportError(request: WorkerRequest['type'], message: string): void {
     case 'session':
       s.setResults({ sessionError: message });
       return;
-    case 'gradcam':
-      s.setResults({ gradcamError: message });
+    case 'gradient':
+      s.setResults({ gradientError: message });
       return;
     case 'region':
       s.setResults({ regionError: message, region: s.results.region ? { ...s.results.region, status: 'error' } : null });
@@ -246,7 +246,7 @@ function onSettingsChange(now: Settings, before: Settings): void {
     return;
   }
   if (now.classIndex !== before.classIndex || now.variant !== before.variant) {
-    if (targetClass() !== get().results.gradcam?.classIndex || now.variant !== before.variant) {
+    if (targetClass() !== get().results.gradient?.classIndex || now.variant !== before.variant) {
       get().setResults({ stage: null });
       requestMaps();
     }
@@ -261,8 +261,8 @@ function onSettingsChange(now: Settings, before: Settings): void {
     const c = targetClass();
     const { input } = get();
     if (c === null || !input.blob) return;
-    get().setResults({ gradcam: null, stage: null });
-    send({ type: 'gradcam', gen: input.gen, classIndex: c, variant: now.variant, method: now.gradientMethod });
+    get().setResults({ gradient: null, stage: null });
+    send({ type: 'map', gen: input.gen, classIndex: c, variant: now.variant, method: now.gradientMethod });
     requestCombine();
     return;
   }

@@ -168,4 +168,21 @@ describe.concurrent('fusion-cam explain on odd but valid images', () => {
     const m = await expectFiniteMap(path.join(out, 'kite.gradcam.f32'));
     expect(Math.max(...m)).toBe(0);
   });
+
+  it('--methods eigencam,hirescam: the two new methods from their registry lines, written like the others', async () => {
+    const out = t('out-new');
+    const r = await cli(['explain', '--methods', 'eigencam,hirescam', '--out', out, '--model', MODEL, '--image', path.join(SHARED, 'images', 'photos', 'kite.jpg')]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(await fs.readFile(path.join(out, 'kite.json'), 'utf8'));
+    expect(Object.keys(report.methods)).toEqual(['eigencam', 'hirescam']);
+    for (const m of ['eigencam', 'hirescam']) {
+      const map = await expectFiniteMap(path.join(out, `kite.${m}.f32`));
+      expect(Math.max(...map)).toBe(1);
+      expect(Math.min(...map)).toBe(0);
+    }
+    // neither runs a masked or ablated forward pass: the session counts only the image's own
+    expect(report.forwardPasses).toBe(1);
+    const bad = await explain('--methods', 'nope', '--model', MODEL, '--image', PHOTO);
+    expectOneClearLine(bad, /Unknown method "nope" \(known: .*hirescam, eigencam, .*fusioncam\)/);
+  });
 });

@@ -25,7 +25,7 @@ import { CliScoreWorkers, usesScoreCam, WORKERS_USAGE } from './workers';
 export const EVALUATE_USAGE = `usage: fusion-cam evaluate --model <folder|model.json|URL> --images <folder> [--labels labels.json]
   [--methods gradcam,scorecam,fusioncam] [--limit N] [--seed S] [--batch 32] [--out results.csv]
   [--class-source predicted|label] [--layer NAME] [--variant reference|xplain]
-  [--scorecam-variant reference|xplain|original] [--gradient-method gradcam] [--region-method scorecam]
+  [--region-variant reference|xplain|original] [--gradient-method gradcam] [--region-method scorecam]
   [--theta 10] [--tau 1] [--step 448] [--backend wasm|cpu] [--preprocessing …] [--class-names FILE] [--resize bilinear|pillow]
   [--resume] [--workers 2]
   Methods: ${methodFamiliesText()}. --labels is the dataset's ground truth
@@ -161,7 +161,7 @@ export async function runEvaluate(argv: string[], early: CliScoreWorkers | null 
       return 0;
     }
     if (!a.images) throw new UsageError('--images is required (a folder of images)');
-    const { methods, variant, scoreVariant, gradientMethod, regionMethod, theta, tau, batchSize } = methodSettings(a);
+    const { methods, variant, regionVariant, gradientMethod, regionMethod, theta, tau, batchSize } = methodSettings(a);
     const classSource = a['class-source'] ?? 'predicted';
     if (classSource !== 'predicted' && classSource !== 'label') throw new UsageError('--class-source must be predicted or label');
     const limit = a.limit === undefined ? Infinity : countArg(a.limit, 'limit', 0);
@@ -215,7 +215,7 @@ export async function runEvaluate(argv: string[], early: CliScoreWorkers | null 
       if (prev?.rows) {
         for (const key of ['model', 'layer', 'variant', 'scoreCamVariant', 'gradientMethod', 'regionMethod', 'theta', 'tau', 'step', 'classSource', 'resize'] as const) {
           const was = prev.settings?.[key];
-          const now = { model: modelId, layer, variant, scoreCamVariant: scoreVariant, gradientMethod, regionMethod, theta, tau, step, classSource, resize }[key];
+          const now = { model: modelId, layer, variant, scoreCamVariant: regionVariant, gradientMethod, regionMethod, theta, tau, step, classSource, resize }[key];
           if (was !== undefined && was !== now) throw new UsageError(`--resume: ${outJson} was made with ${key} = ${String(was)}, this run has ${String(now)}`);
         }
         const perImage = new Map<string, Set<string>>();
@@ -228,7 +228,7 @@ export async function runEvaluate(argv: string[], early: CliScoreWorkers | null 
     }
     await fs.writeFile(outCsv, CSV_COLUMNS.join(',') + '\n' + rows.map((r) => csvLine(r, CSV_COLUMNS) + '\n').join(''));
     const bar = progressBar(files.length);
-    const settings = { model: modelId, modelUrl: camModel.descriptor.url, layer, backend, workers: helpers ? workers : 1, resize, methods, variant, scoreCamVariant: scoreVariant, gradientMethod, regionMethod, theta, tau, step, batchSize, classSource, labels: labelsFile ?? null, limit: Number.isFinite(limit) ? limit : null, seed: seed ?? null };
+    const settings = { model: modelId, modelUrl: camModel.descriptor.url, layer, backend, workers: helpers ? workers : 1, resize, methods, variant, scoreCamVariant: regionVariant, gradientMethod, regionMethod, theta, tau, step, batchSize, classSource, labels: labelsFile ?? null, limit: Number.isFinite(limit) ? limit : null, seed: seed ?? null };
     const writeJson = () =>
       fs.writeFile(outJson, JSON.stringify({ settings, summary: summarize(rows, methods), rows, curves, failures }, null, 1));
     const t0 = performance.now();
@@ -255,13 +255,13 @@ export async function runEvaluate(argv: string[], early: CliScoreWorkers | null 
         for (const m of methods) {
           const tm = performance.now();
           // remoteScores for this method's Score-CAM run (if it runs one: a cached map costs nothing)
-          const remote = methodById(m)!.needs.forwardPasses ? helpers?.run({ key: i, input, layer, classIndex: c, variant: scoreVariant, batchSize }) ?? null : null;
+          const remote = methodById(m)!.needs.forwardPasses ? helpers?.run({ key: i, input, layer, classIndex: c, variant: regionVariant, batchSize }) ?? null : null;
           const onProgress = (p: { done: number; total: number }) => {
             remote?.progress(p.done, p.total);
             bar.update(i, `${stem} ${m} ${p.done}/${p.total}`);
           };
           bar.update(i, `${stem} ${m}`);
-          const { map } = await computeMap(session, m, { classIndex: c, variant, regionVariant: scoreVariant, gradientMethod, regionMethod, theta, tau, weights: params.weights, batchSize, onProgress, remoteScores: remote?.scores });
+          const { map } = await computeMap(session, m, { classIndex: c, variant, regionVariant, gradientMethod, regionMethod, theta, tau, weights: params.weights, batchSize, onProgress, remoteScores: remote?.scores });
           const mapMs = performance.now() - tm;
           workerPasses += remote?.passes ?? 0;
           const tq = performance.now();

@@ -40,7 +40,7 @@ export async function runExplain(argv: string[], early: CliScoreWorkers | null =
       process.stdout.write(`${EXPLAIN_USAGE}\n  Methods: ${methodFamiliesText()}.\n`);
       return 0;
     }
-    const { methods, variant, scoreVariant, gradientMethod, regionMethod, theta, tau, batchSize } = methodSettings(a);
+    const { methods, variant, regionVariant, gradientMethod, regionMethod, theta, tau, batchSize } = methodSettings(a);
     const share = a['gradient-share'] === undefined ? undefined : numberArg(a['gradient-share'], 'gradient-share', 0.5, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
     const opacity = numberArg(a.opacity, 'opacity', 0.5, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
     const colormap = (a.colormap ?? 'turbo') as ColormapId;
@@ -80,12 +80,12 @@ export async function runExplain(argv: string[], early: CliScoreWorkers | null =
         for (const m of methods) {
           const t = performance.now();
           // remoteScores for this method's Score-CAM run (if it runs one: a cached map costs nothing)
-          const remote = methodById(m)!.needs.forwardPasses ? helpers?.run({ key: imageIndex, input, layer, classIndex: c, variant: scoreVariant, batchSize }) ?? null : null;
+          const remote = methodById(m)!.needs.forwardPasses ? helpers?.run({ key: imageIndex, input, layer, classIndex: c, variant: regionVariant, batchSize }) ?? null : null;
           const progress = m === 'fusioncam' ? progressLine(`${stem} fusion-cam region map`) : methodById(m)!.needs.forwardPasses ? progressLine(`${stem} ${m}`) : null;
           const r = await computeMap(session, m, {
             classIndex: c,
             variant,
-            regionVariant: scoreVariant,
+            regionVariant,
             gradientMethod,
             regionMethod,
             theta,

@@ -6,9 +6,9 @@
  * plus a checker here if more than one command reads it.
  */
 import { parseArgs } from 'node:util';
-import type { FusionParams } from '../engine/fusion';
+import type { FusionVariant } from '../engine/maps';
 import type { ResizeMethod } from '../engine/image';
-import type { ScoreCamVariant } from '../engine/methods/region';
+import type { RegionVariant } from '../engine/methods/region';
 import { GRADIENT_METHOD_IDS, isGradientMethodId, isRegionMethodId, METHOD_IDS, methodById, REGION_METHOD_IDS, type GradientMethodId, type RegionMethodId } from '../engine/methods/registry';
 import { defaultWorkerCount } from '../node/scoreWorkers';
 
@@ -29,6 +29,8 @@ export const FLAGS = {
   'class-names': { type: 'string' },
   methods: { type: 'string' },
   variant: { type: 'string' },
+  'region-variant': { type: 'string' },
+  /** the old name of --region-variant, still accepted */
   'scorecam-variant': { type: 'string' },
   'gradient-method': { type: 'string' },
   'region-method': { type: 'string' },
@@ -115,8 +117,8 @@ export function classArg(value: string | undefined): number | undefined {
 /** What explain and evaluate compute, from their shared flags. */
 export interface MethodSettings {
   methods: string[];
-  variant: FusionParams['variant'];
-  scoreVariant: ScoreCamVariant;
+  variant: FusionVariant;
+  regionVariant: RegionVariant;
   gradientMethod: GradientMethodId;
   regionMethod: RegionMethodId;
   theta: number;
@@ -125,13 +127,13 @@ export interface MethodSettings {
 }
 
 /** The flags methodSettings reads. */
-export const METHOD_FLAGS = ['methods', 'variant', 'scorecam-variant', 'gradient-method', 'region-method', 'theta', 'tau', 'batch'] as const satisfies readonly FlagName[];
+export const METHOD_FLAGS = ['methods', 'variant', 'region-variant', 'scorecam-variant', 'gradient-method', 'region-method', 'theta', 'tau', 'batch'] as const satisfies readonly FlagName[];
 
 export function methodSettings(a: FlagValues<(typeof METHOD_FLAGS)[number]>): MethodSettings {
-  const variant = (a.variant ?? 'reference') as FusionParams['variant'];
+  const variant = (a.variant ?? 'reference') as FusionVariant;
   if (variant !== 'reference' && variant !== 'xplain') throw new UsageError(`--variant must be reference or xplain, got "${a.variant}"`);
-  const scoreVariant = (a['scorecam-variant'] ?? variant) as ScoreCamVariant;
-  if (!['reference', 'xplain', 'original'].includes(scoreVariant)) throw new UsageError('--scorecam-variant must be reference, xplain or original');
+  const regionVariant = (a['region-variant'] ?? a['scorecam-variant'] ?? variant) as RegionVariant;
+  if (!['reference', 'xplain', 'original'].includes(regionVariant)) throw new UsageError('--region-variant must be reference, xplain or original');
   const gradientMethod = a['gradient-method'] ?? 'gradcam';
   if (!isGradientMethodId(gradientMethod)) throw new UsageError(`--gradient-method must be one of ${GRADIENT_METHOD_IDS.join(', ')}`);
   const regionMethod = a['region-method'] ?? 'scorecam';
@@ -142,5 +144,5 @@ export function methodSettings(a: FlagValues<(typeof METHOD_FLAGS)[number]>): Me
   const theta = numberArg(a.theta, 'theta', 10, (v) => v >= 0 && v < 100, 'a percentile in [0, 100)');
   const tau = numberArg(a.tau, 'tau', 1, (v) => v > 0, 'a number above 0');
   const batchSize = countArg(a.batch, 'batch', 32);
-  return { methods, variant, scoreVariant, gradientMethod, regionMethod, theta, tau, batchSize };
+  return { methods, variant, regionVariant, gradientMethod, regionMethod, theta, tau, batchSize };
 }

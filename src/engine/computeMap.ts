@@ -5,8 +5,8 @@
  */
 import { CamError } from './errors';
 import type { ContributionWeights, FusionResult } from './fusion';
-import type { Variant } from './maps';
-import type { RegionProgress, RegionResult, ScoreCamVariant } from './methods/region';
+import type { FusionVariant } from './maps';
+import type { RegionProgress, RegionResult, RegionVariant } from './methods/region';
 import { METHOD_IDS, methodById, type GradientMethodId, type MethodId, type RegionMethodId } from './methods/registry';
 import type { ExplanationSession, GradientMapResult } from './session';
 
@@ -14,9 +14,9 @@ export interface MapOptions {
   /** Default: the predicted class. */
   classIndex?: number;
   /** Fusion-CAM's variant, and N's for the feature maps (reference | xplain). Default reference. */
-  variant?: Variant;
+  variant?: FusionVariant;
   /** The region methods' variant (reference | xplain | original). Default: `variant`. */
-  regionVariant?: ScoreCamVariant;
+  regionVariant?: RegionVariant;
   /** Fusion-CAM's two branches. Default Grad-CAM × Score-CAM. */
   gradientMethod?: GradientMethodId;
   regionMethod?: RegionMethodId;

@@ -4,6 +4,8 @@ export * from './maps';
 export * from './image';
 export * from './fusion';
 export * from './session';
+export * from './computeMap';
+export * from './thetaSlider';
 export * from './model/descriptor';
 export * from './model/camModel';
 export * from './model/artifacts';

@@ -10,14 +10,16 @@ import type { ExplainableModel } from '../engine/model/explainable';
 import type { FetchProgress } from '../engine/model/fetchModel';
 import { ExplanationSession } from '../engine/session';
 import { toModelInput, type RgbImage } from '../engine/image';
-import { isAbortError } from '../engine/errors';
 import { discardWebglBackend, isWebglContextLost, loseWebglContext, selectBackend, watchWebglContext, type BackendState, type WasmBuild } from './backend';
 import { build, choosePreprocessing, detailsOf, infoOf, loadModelFromFiles, loadModelFromUrl, loadRegistryModel, type LoadedModel } from './modelManager';
 import { startLayerThumbnails, type ThumbContext } from './layerThumbJob';
 import { decodeImage } from './decodeImage';
 import { handleEvaluation, noteEvaluationMessage, type EvaluationHost } from './evaluationJobs';
 import { CONTROL, type BackendChoice, type WorkerReply, type WorkerRequest } from './protocol';
-import { ScoreHelper } from './scoreHelper';
+import { HelperEngine } from './helperEngine';
+import { TaskQueue, type Task } from './taskQueue';
+import { ThetaAheadScheduler } from './thetaAhead';
+import { mapFamily, regionKey, runMap, type MapJobHost } from './mapJobs';
 
 interface WorkerScope {
   postMessage(message: WorkerReply, transfer?: Transferable[]): void;
@@ -50,8 +52,8 @@ let image: { gen: number; rgba: RgbImage } | null = null;
 let session: ExplanationSession | null = null;
 /** The model input of the current session (the Score-CAM helper builds its own session from it). */
 let sessionInput: Float32Array | null = null;
-/** A second engine for Score-CAM on the second core (wasm only; see scoreHelperWorker.ts). */
-let helper: ScoreHelper | null = null;
+/** A second engine for Score-CAM on the second core (wasm only; see helperEngineWorker.ts). */
+let helper: HelperEngine | null = null;
 let sessionGen = -1;
 /** Counts sessions, so the helper's session key changes with the model or preprocessing too. */
 let sessionCounter = 0;
@@ -103,7 +105,7 @@ function syncHelper(): void {
   const want = backendState?.backend === 'wasm';
   // a new helper gets the model from the adopt() that follows every call of this
   if (want && !helper) {
-    helper = ScoreHelper.start(wasmBuild);
+    helper = HelperEngine.start(wasmBuild);
   } else if (!want && helper) {
     helper.terminate();
     helper = null;
@@ -203,7 +205,7 @@ function liveSession(gen: number): ExplanationSession {
 }
 
 /** Requests that compute on the model: pointless on a lost context (the page recomputes after recovery). */
-const COMPUTE_REQUESTS = new Set<WorkerRequest['type']>(['session', 'gradcam', 'region', 'combine', 'metrics', 'batchEval', 'layerThumbs']);
+const COMPUTE_REQUESTS = new Set<WorkerRequest['type']>(['session', 'map', 'combine', 'metrics', 'batchEval', 'layerThumbs']);
 
 async function handle(req: WorkerRequest): Promise<void> {
   if (req.type === 'loseWebglContext') {
@@ -224,7 +226,7 @@ async function handle(req: WorkerRequest): Promise<void> {
     case 'init':
       control = req.control ? new Int32Array(req.control) : null;
       wasmBuild = req.wasmBuild ?? 'auto';
-      thetaAhead = req.thetaAhead ?? true;
+      thetaAhead.enabled = req.thetaAhead ?? true;
       await setBackend(req.backend);
       return;
     case 'setBackend':
@@ -244,21 +246,13 @@ async function handle(req: WorkerRequest): Promise<void> {
     case 'session':
       await startSession(req.gen, req.layer);
       return;
-    case 'gradcam': {
-      const s = liveSession(req.gen);
-      const method = req.method ?? 'gradcam';
-      const r = await s.gradientMap(req.classIndex, method, req.variant);
-      const map = Float32Array.from(r.map); // the session keeps its own copy cached
-      post({ type: 'gradcam', gen: req.gen, classIndex: req.classIndex, variant: req.variant, method, map, warnings: r.warnings, forwardPasses: forwardPasses() }, [map.buffer]);
-      return;
-    }
-    case 'region':
-      await runRegion(req);
+    case 'map':
+      await runMap(req, mapHost);
       return;
     case 'combine': {
       const s = liveSession(req.gen);
       const regionMethod = req.regionMethod ?? 'scorecam';
-      if (!regionDone.has(`${req.classIndex}|${req.variant}|${regionMethod}`)) {
+      if (!regionDone.has(regionKey(req.classIndex, req.variant, regionMethod))) {
         // Score-CAM not finished (cancelled or pending)
         post({ type: 'combineSkipped', gen: req.gen });
         return;
@@ -291,7 +285,7 @@ async function handle(req: WorkerRequest): Promise<void> {
         },
         [denoised.buffer, combined.buffer, region.buffer],
       );
-      void scoreThetasAhead(s, req).catch(() => undefined);
+      void thetaAhead.scoreAhead(s, req).catch(() => undefined);
       return;
     }
     case 'cancel':
@@ -333,149 +327,34 @@ const evaluationHost: EvaluationHost = {
   post: (m, t) => post(m, t),
 };
 
-/**
- * Resolves once the page has seen no input event for `quietMs` (the shared inputCount word):
- * on two cores the helper's background passes would otherwise slow the redraws the user is
- * waiting for. Without shared memory it resolves at once.
- */
-async function userIdle(quietMs: number): Promise<void> {
-  if (!control) return;
-  for (;;) {
-    const count = Atomics.load(control, CONTROL.inputCount);
-    // a change seen now happened at most since the last look: counted from now (conservative)
-    if (count !== inputSeen) {
-      inputSeen = count;
-      inputChangedAt = performance.now();
-    }
-    if (performance.now() - inputChangedAt >= quietMs) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-let inputSeen = -1;
-let inputChangedAt = 0;
+const sessionKey = () => `session ${sessionCounter}`;
 
-let thetaAhead = true;
-/** Bumped by every Fusion-CAM shown: an older run of scoreThetasAhead stops at its next chunk. */
-let thetaAheadRun = 0;
-/** θ values the helper scores per request: small, so a new image's Score-CAM waits little for it. */
-const THETAS_PER_REQUEST = 4;
+const thetaAhead = new ThetaAheadScheduler({
+  control: () => control,
+  helper: () => helper,
+  session: () => session,
+  sessionInput: () => sessionInput,
+  sessionKey,
+  latestGen,
+  post: (m) => post(m),
+});
 
-/**
- * Once a Fusion-CAM is shown, the idle helper scores steps 1–4 for every other θ of the slider
- * (nearest first), and the session is seeded with them: moving θ then costs no forward pass
- * here. Stops when the image, class, variant, weights or methods change.
- */
-async function scoreThetasAhead(s: ExplanationSession, req: Extract<WorkerRequest, { type: 'combine' }>): Promise<void> {
-  const run = ++thetaAheadRun;
-  if (!thetaAhead || !helper?.usable || !sessionInput) return;
-  const stale = () => run !== thetaAheadRun || s !== session || req.gen < latestGen();
-  const c = req.classIndex;
-  const gradientMethod = req.gradientMethod ?? 'gradcam';
-  const method = req.regionMethod ?? 'scorecam';
-  const params = { variant: req.variant, weights: req.weights };
-  const opts = { variant: req.variant, gradientMethod, method };
-  const [grad, region, baseline] = await Promise.all([s.gradientMap(c, gradientMethod, req.variant), s.regionMap(c, { method, variant: req.variant }), s.baselineProbability(c)]);
-  const maps = { gradient: grad.map, region: region.map, baseline, regionProbability: await s.maskedProbability(c, region.map) };
-  // the θ slider's values (Sidebar: 0–99, step 1)
-  const sliderThetas = Array.from({ length: 100 }, (_, t) => t);
-  const ready = (theta: number) => s.hasFusionStage(c, { ...params, theta }, opts);
-  const thetas = sliderThetas.filter((theta) => !ready(theta)).sort((a, b) => Math.abs(a - req.theta) - Math.abs(b - req.theta) || a - b);
-  const report = () => post({ type: 'thetasAhead', gen: req.gen, classIndex: c, ready: sliderThetas.filter(ready).length, total: sliderThetas.length });
-  report();
-  for (let i = 0; i < thetas.length; i += THETAS_PER_REQUEST) {
-    await userIdle(300);
-    if (stale() || !helper?.usable) return;
-    // the user may have reached some of these meanwhile
-    const chunk = thetas.slice(i, i + THETAS_PER_REQUEST).filter((theta) => !ready(theta));
-    if (chunk.length === 0) continue;
-    const answers = await helper.fusionStages({ key: `session ${sessionCounter}`, input: sessionInput, layer: s.layer, classIndex: c, maps, params, thetas: chunk, batchSize: THETAS_PER_REQUEST });
-    // kept even if a newer run started: same session, same keys (only two numbers per θ)
-    if (s !== session || req.gen < latestGen()) return;
-    s.seedFusionStages(c, params, opts, answers);
-    report();
-  }
-}
-
-async function runRegion(req: Extract<WorkerRequest, { type: 'region' }>): Promise<void> {
-  const s = liveSession(req.gen);
-  const method = req.method ?? 'scorecam';
-  const key = `${req.classIndex}|${req.variant}|${method}`;
-  if (req.job < cancelBelow()) {
-    post({ type: 'regionCancelled', gen: req.gen, job: req.job, classIndex: req.classIndex });
-    return;
-  }
-  const abort = new AbortController();
-  const shouldStop = () => req.job < cancelBelow() || req.gen < latestGen();
-  let lastPartial = 0;
-  const t0 = performance.now();
-  try {
-    const r = await s.regionMap(req.classIndex, {
-      method,
-      variant: req.variant,
-      batchSize: req.batchSize,
-      orderByGradient: true,
-      // the second core scores channels from the back of the order (Score-CAM only)
-      remoteScores:
-        method === 'scorecam' && helper?.usable && sessionInput
-          ? helper.scorer({ key: `session ${sessionCounter}`, input: sessionInput, layer: s.layer, classIndex: req.classIndex, variant: req.variant, batchSize: req.batchSize })
-          : undefined,
-      signal: abort.signal,
-      onProgress: (p) => {
-        if (shouldStop()) {
-          abort.abort();
-          return;
-        }
-        const now = performance.now();
-        const wantPartial = p.partial && p.done < p.total && now - lastPartial > 400;
-        if (!wantPartial) {
-          post({ type: 'regionProgress', gen: req.gen, job: req.job, classIndex: req.classIndex, done: p.done, total: p.total, partial: null });
-          return;
-        }
-        lastPartial = now;
-        p.partial!().then(
-          (partial) => post({ type: 'regionProgress', gen: req.gen, job: req.job, classIndex: req.classIndex, done: p.done, total: p.total, partial }, [partial.buffer]),
-          () => undefined,
-        );
-      },
-    });
-    regionDone.add(key);
-    const map = Float32Array.from(r.map);
-    post({ type: 'region', gen: req.gen, job: req.job, classIndex: req.classIndex, variant: req.variant, method, map, forwardPasses: forwardPasses(), ms: performance.now() - t0, numTensors: tf.memory().numTensors, helperPasses: typeof r.info?.remotePasses === 'number' ? r.info.remotePasses : 0 }, [map.buffer]);
-  } catch (e) {
-    if (isAbortError(e)) {
-      post({ type: 'regionCancelled', gen: req.gen, job: req.job, classIndex: req.classIndex });
-      return;
-    }
-    throw e;
-  }
-}
+const mapHost: MapJobHost = {
+  liveSession,
+  post: (m, t) => post(m, t),
+  forwardPasses,
+  cancelBelow,
+  latestGen,
+  helper: () => helper,
+  sessionInput: () => sessionInput,
+  sessionKey,
+  regionDone: (key) => regionDone.add(key),
+};
 
 // --- the request queue: one task at a time, in arrival order ---------------------------------
-type Task = () => Promise<void>;
-const queue: Task[] = [];
-let pumping = false;
-/** Bumped when a lost context strands the running task: its pump stops taking work. */
-let queueEpoch = 0;
-
-async function pump(): Promise<void> {
-  pumping = true;
-  const epoch = queueEpoch;
-  while (queue.length > 0 && epoch === queueEpoch) await queue.shift()!();
-  if (epoch === queueEpoch) pumping = false;
-}
-
-function schedule(task: Task, first = false): void {
-  if (first) queue.unshift(task);
-  else queue.push(task);
-  if (!pumping) void pump();
-}
-
-/** Abandons the running task (it may wait forever on a lost context) and runs `task` before the rest. */
-function restartQueue(task: Task): void {
-  queueEpoch++;
-  pumping = false;
-  schedule(task, true);
-}
+const queue = new TaskQueue();
+const schedule = (task: Task) => queue.schedule(task);
+const restartQueue = (task: Task) => queue.restart(task);
 
 /** Queues work behind every request already waiting (the layer picker runs one layer per step). */
 function enqueue(task: () => Promise<void>): void {
@@ -504,7 +383,7 @@ scope.onmessage = (e: MessageEvent<WorkerRequest>) => {
   schedule(() =>
     handle(req).catch((err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
-      post({ type: 'error', gen: 'gen' in req ? req.gen : undefined, request: req.type, message });
+      post({ type: 'error', gen: 'gen' in req ? req.gen : undefined, request: req.type === 'map' ? mapFamily(req.method) : req.type, message });
     }),
   );
 };

@@ -5,9 +5,9 @@
  * on wasm/cpu, so a "cancel" message would be read only after the run.
  */
 import type { MetricsRow } from '../engine/metrics/summary';
-import type { Variant } from '../engine/maps';
+import type { FusionVariant } from '../engine/maps';
 import type { GradientMethodId } from '../engine/methods/registry';
-import type { ScoreCamVariant } from '../engine/methods/region';
+import type { RegionVariant } from '../engine/methods/region';
 import type { RegionMethodId } from '../engine/methods/registry';
 
 /** The evaluation control words: per kind of job, jobs with an id below the word's value are cancelled. */
@@ -22,8 +22,8 @@ export interface MetricsItem {
 
 export interface BatchSettings {
   methods: string[];
-  variant: Variant;
-  scoreCamVariant: ScoreCamVariant;
+  variant: FusionVariant;
+  scoreCamVariant: RegionVariant;
   gradientMethod: GradientMethodId;
   regionMethod: RegionMethodId;
   theta: number;

@@ -13,7 +13,7 @@ import { openModelCache, type ModelCache } from '../engine/model/modelCache';
 import { buildModel, findModelJson } from '../engine/model/loadModel';
 import { describeRegistryModel } from '../engine/model/registry';
 import { PREPROCESSING, preprocessingById, type ModelDescriptor, type Preprocessing } from '../engine/model/descriptor';
-import { fetchLabels } from './fetchModel';
+import { fetchLabels } from './fetchLabels';
 import type { LoadedModelInfo } from './protocol';
 import type { ModelDetails, ModelFileEntry } from './modelProtocol';
 

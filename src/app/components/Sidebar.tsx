@@ -8,9 +8,10 @@ import { shortLabel, useTargetClass } from '../derived';
 import { ColorBar } from './ColorBar';
 import { ClassRangeNotice } from './ClassRangeNotice';
 import { MethodControls } from './MethodControls';
+import { THETA_SLIDER, THETA_SLIDER_COUNT } from '../../engine/thetaSlider';
 import { LayerPicker } from './LayerPicker';
 import { CustomModelDrop } from './CustomModelDrop';
-import type { Variant } from '../../engine/maps';
+import type { FusionVariant } from '../../engine/maps';
 import type { ScaleMode, WeightsMode } from '../store/settings';
 
 function Section({ title, children }: { title: string; children: ReactNode }) {
@@ -164,11 +165,11 @@ function ExplanationSettings() {
   const set = useAppStore((st) => st.setSettings);
   const thetasReady = useAppStore((st) => st.results.thetasReady);
   // the helper worker scores the other θ values ahead (see engineWorker scoreThetasAhead)
-  const thetaAhead = thetasReady >= 100 ? ' Every θ is ready: moving it runs no forward pass.' : thetasReady > 1 ? ` Scoring other θ ahead: ${thetasReady} of 100 ready.` : '';
+  const thetaAhead = thetasReady >= THETA_SLIDER_COUNT ? ' Every θ is ready: moving it runs no forward pass.' : thetasReady > 1 ? ` Scoring other θ ahead: ${thetasReady} of ${THETA_SLIDER_COUNT} ready.` : '';
   return (
     <Section title="Explanation">
       <MethodControls />
-      <Select<Variant>
+      <Select<FusionVariant>
         label="Variant"
         value={s.variant}
         options={[
@@ -177,7 +178,7 @@ function ExplanationSettings() {
         ]}
         onChange={(variant) => set({ variant })}
       />
-      <Slider label="Denoise θ" min={0} max={99} step={1} value={s.theta} onChange={(theta) => set({ theta })} hint={`Percentile of the Grad-CAM map zeroed before fusion (paper: 10).${thetaAhead}`} />
+      <Slider label="Denoise θ" min={THETA_SLIDER.min} max={THETA_SLIDER.max} step={THETA_SLIDER.step} value={s.theta} onChange={(theta) => set({ theta })} hint={`Percentile of the Grad-CAM map zeroed before fusion (paper: 10).${thetaAhead}`} />
       <Slider label="Agreement tolerance τ" min={0.05} max={2} step={0.05} value={s.tau} onChange={(tau) => set({ tau })} format={(v) => v.toFixed(2)} hint="How far two maps may differ and still agree (paper: 1)." />
       <Select<WeightsMode>
         label="Contribution weights"
@@ -197,7 +198,7 @@ function DisplaySettings() {
   const s = useAppStore((st) => st.settings);
   const set = useAppStore((st) => st.setSettings);
   const setUi = useAppStore((st) => st.setUi);
-  const hasResults = useAppStore((st) => st.results.gradcam !== null);
+  const hasResults = useAppStore((st) => st.results.gradient !== null);
   const [busy, setBusy] = useState(false);
   return (
     <Section title="Display">

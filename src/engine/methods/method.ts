@@ -14,7 +14,7 @@
  * caches live in the session and the accelerating scorer (../acceleration/).
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import type { RegionContext, RegionResult, ScoreCamVariant } from './region';
+import type { RegionContext, RegionResult, RegionVariant } from './region';
 
 export type MethodFamily = 'gradient' | 'activation' | 'region' | 'fusion';
 
@@ -48,7 +48,7 @@ export interface FeatureMapMethod<Id extends string = string> extends MethodInfo
 
 export interface RegionMethod<Id extends string = string> extends MethodInfo<Id> {
   family: 'region';
-  run(ctx: RegionContext, variant: ScoreCamVariant): Promise<RegionResult>;
+  run(ctx: RegionContext, variant: RegionVariant): Promise<RegionResult>;
 }
 
 /** Fusion-CAM's steps are pure functions over two maps and a probe (../fusion.ts). */

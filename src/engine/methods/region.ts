@@ -1,7 +1,7 @@
 /** What a region-family method (Score-CAM, Group-CAM, Ablation-CAM, …) gets to work with. */
 import type * as tf from '@tensorflow/tfjs-core';
 
-export type ScoreCamVariant = 'reference' | 'xplain' | 'original';
+export type RegionVariant = 'reference' | 'xplain' | 'original';
 
 /** How a channel's mask H_k is made from A_k and how the masked input is scored. */
 export interface ChannelMaskScoring {
@@ -48,7 +48,7 @@ export interface RegionContext {
    */
   scoreChannelMasks(channels: number[], scoring: ChannelMaskScoring, onBatch: (channels: number[], values: ArrayLike<number>) => void): Promise<void>;
   /** Another region map of the same image and class, through the caller's cache (Union-CAM uses Score-CAM). */
-  regionMap?(method: string, variant: ScoreCamVariant): Promise<RegionResult>;
+  regionMap?(method: string, variant: RegionVariant): Promise<RegionResult>;
 }
 
 export interface RegionResult {

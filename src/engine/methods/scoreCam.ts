@@ -9,16 +9,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { normalizeMap } from '../maps';
 import { throwIfAborted } from '../errors';
-import { softmaxAt, type ChannelMaskScoring, type RegionContext, type RegionResult, type ScoreCamVariant } from './region';
+import { softmaxAt, type ChannelMaskScoring, type RegionContext, type RegionResult, type RegionVariant } from './region';
 import { regionMethod } from './method';
 
 /** How the variant makes H_k and scores x ⊙ H_k: reference logits of N(Up(A_k)), xplain probabilities of Up(N(A_k)), original probabilities of N(Up(A_k)). */
-export function scoreCamScoring(variant: ScoreCamVariant): ChannelMaskScoring {
+export function scoreCamScoring(variant: RegionVariant): ChannelMaskScoring {
   return { normalise: variant === 'xplain' ? 'before-upsampling' : 'after-upsampling', score: variant === 'reference' ? 'logit' : 'probability' };
 }
 
 /** Combination weights per channel from the scores (and which channels take part). */
-function channelWeights(scores: Float32Array, used: boolean[], variant: ScoreCamVariant): Float32Array {
+function channelWeights(scores: Float32Array, used: boolean[], variant: RegionVariant): Float32Array {
   const w = new Float32Array(scores.length);
   if (variant === 'reference') {
     // softmax across channels of the raw logits (max-shifted, as the reference code)
@@ -34,7 +34,7 @@ function channelWeights(scores: Float32Array, used: boolean[], variant: ScoreCam
 }
 
 /** L_r from weights: Σ_k w_k U_k = Up(Σ_k w_k A_k) since Up is linear (xplain: Σ_k w_k Up(N(A_k))). */
-async function combine(A: tf.Tensor4D, weights: Float32Array, size: [number, number], variant: ScoreCamVariant): Promise<Float32Array> {
+async function combine(A: tf.Tensor4D, weights: Float32Array, size: [number, number], variant: RegionVariant): Promise<Float32Array> {
   const sal = tf.tidy(() => {
     const [, h, w, K] = A.shape;
     let maps = tf.reshape(A, [h, w, K]);
@@ -54,7 +54,7 @@ async function combine(A: tf.Tensor4D, weights: Float32Array, size: [number, num
   return normalizeMap(up, variant === 'xplain' ? 'xplain' : 'reference');
 }
 
-export async function scoreCamRun(ctx: RegionContext, variant: ScoreCamVariant): Promise<RegionResult> {
+export async function scoreCamRun(ctx: RegionContext, variant: RegionVariant): Promise<RegionResult> {
   const { A, inputSize } = ctx;
   const K = A.shape[3];
   const [mins, maxs] = await Promise.all(
