@@ -75,7 +75,7 @@ async function openOn(page: Page, backend: string, extra = ''): Promise<void> {
 }
 
 for (const variant of ['reference', 'xplain'] as const) {
-  test(`WebGPU maps equal wasm's within 1e-4 (${variant} variant: Grad-CAM, Score-CAM, Fusion-CAM), no tensor growth`, async ({ page, context }, testInfo) => {
+  test(`WebGPU maps equal wasm's within 1e-4 (${variant} variant: Grad-CAM, Score-CAM, Fusion-CAM)${variant === 'reference' ? ', metrics too, no tensor growth' : ''}`, async ({ page, context }, testInfo) => {
     test.setTimeout(variant === 'reference' ? 420_000 : 240_000);
     const consoleWatch = watchConsole(page);
     await openOn(page, 'webgpu', `&variant=${variant}`);
@@ -104,6 +104,7 @@ for (const variant of ['reference', 'xplain'] as const) {
       }
     }
     // every finished explanation leaves the worker with the same number of tensors
+    expect(tensors[0]).toBeGreaterThan(0);
     expect(tensors.every((n) => n === tensors[0]), `tensors after each photo: ${tensors.join(', ')}`).toBe(true);
     await snap(page, testInfo, `webgpu ${variant}`);
     // SwiftShader's WebGPU logs nothing; tfjs warns (not errors) about synchronous readbacks
@@ -115,12 +116,19 @@ test('a lost WebGPU device is said and WebGPU re-created; a second loss falls ba
   test.setTimeout(300_000);
   await openOn(page, 'webgpu');
   const badge = page.getByTestId('backend-in-use');
+  const lost: string[] = [];
+  page.on('console', (m) => {
+    if (/WebGPU device lost/.test(m.text())) lost.push(m.text());
+  });
   const before = await explain(page, 'dog.jpg');
+  // no loss so far: the ones below are the forced ones (device.destroy() reports 'destroyed')
+  expect(lost).toEqual([]);
   const lose = () => page.evaluate(() => (window as unknown as { __fusionCam: Hooks }).__fusionCam.loseWebgpuDevice());
   const alert = page.locator('.backend-alert');
 
   await lose();
   await expect(alert).toContainText(/WebGPU \(GPU\) device was lost/);
+  await expect.poll(() => lost).toEqual([expect.stringMatching(/^WebGPU device lost \(destroyed\)/)]);
   await expect(alert).toContainText(/re-created; the maps were recomputed/, { timeout: 60_000 });
   await expect(badge).toHaveText(/running on webgpu/);
   await expect.poll(async () => (await mapsOf(page)).regionStatus, { timeout: 150_000 }).toBe('done');

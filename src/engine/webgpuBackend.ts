@@ -107,7 +107,9 @@ function registerWebgpuFactory(): void {
         },
       });
       watchedDevice = { device, lost: false };
-      void device.lost.then(() => {
+      void device.lost.then((info) => {
+        // said once, with the browser's reason ('destroyed' for the diagnostics hook), so a loss nobody forced can be told apart
+        console.warn(`WebGPU device lost (${info?.reason ?? 'unknown'}): ${info?.message ?? ''}`);
         if (watchedDevice?.device === device) watchedDevice.lost = true;
         for (const f of lostListeners) f();
       });
