@@ -106,11 +106,16 @@ function registerWebgpuFactory(): void {
           maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
         },
       });
-      watchedDevice = { device, lost: false };
       void device.lost.then((info) => {
-        // said once, with the browser's reason ('destroyed' for the diagnostics hook), so a loss nobody forced can be told apart
+        // tfjs drops a backend whose init was superseded by a newer setBackend; its device is then
+        // released ('destroyed') without being the one in use: that is no loss of the engine's device
+        if (watchedDevice?.device !== device) {
+          console.info(`WebGPU: a device not in use was released (${info?.reason ?? 'unknown'})`);
+          return;
+        }
+        // said once, with the browser's reason ('destroyed' for the diagnostics hook)
         console.warn(`WebGPU device lost (${info?.reason ?? 'unknown'}): ${info?.message ?? ''}`);
-        if (watchedDevice?.device === device) watchedDevice.lost = true;
+        watchedDevice.lost = true;
         for (const f of lostListeners) f();
       });
       return new WebGPUBackend(device as unknown as ConstructorParameters<typeof WebGPUBackend>[0], info as unknown as ConstructorParameters<typeof WebGPUBackend>[1]);
@@ -205,6 +210,9 @@ export async function setupWebgpuBackend(): Promise<WebgpuSetup> {
   const ok = await tf.setBackend('webgpu').catch(() => false);
   if (!ok || tf.getBackend() !== 'webgpu') throw new Error('WebGPU could not start (no adapter or no device)');
   await tf.ready();
+  // the device of the backend tfjs adopted is the one watched (not one of a superseded init)
+  const inUse = (tf.engine().registry as Record<string, { device?: GpuDeviceLike }>).webgpu?.device;
+  if (inUse && watchedDevice?.device !== inUse) watchedDevice = { device: inUse, lost: false };
   const info = await webgpuAdapterInfo();
   const adapter: WebgpuAdapterInfo = info ?? { vendor: '', architecture: '', device: '', description: '', isFallbackAdapter: false };
   const software = isSoftwareAdapter(adapter);
