@@ -55,6 +55,10 @@ export function describeAdapter(info: WebgpuAdapterInfo): string {
   return `${parts.join(' · ') || 'unnamed adapter'}${info.isFallbackAdapter ? ' (fallback adapter)' : ''}`;
 }
 
+const heldAdapters: GpuAdapterLike[] = [];
+/** The adapter of the device in use, and what it said about itself. */
+let inUseAdapter: { adapter: GpuAdapterLike; info: WebgpuAdapterInfo } | null = null;
+
 async function requestAdapter(): Promise<{ adapter: GpuAdapterLike; info: WebgpuAdapterInfo } | null> {
   const g = gpu();
   if (!g) return null;
@@ -65,6 +69,10 @@ async function requestAdapter(): Promise<{ adapter: GpuAdapterLike; info: Webgpu
     return null;
   }
   if (!adapter) return null;
+  // held: a device whose adapter (and with it the GPU instance) is garbage-collected is lost in
+  // Chromium 156 ("A valid external Instance reference no longer exists"), seen in the e2e
+  heldAdapters.push(adapter);
+  if (heldAdapters.length > 4) heldAdapters.shift();
   let raw: Partial<WebgpuAdapterInfo> = adapter.info ?? {};
   if (!adapter.info && adapter.requestAdapterInfo) raw = await adapter.requestAdapterInfo().catch(() => ({}));
   const info: WebgpuAdapterInfo = {
@@ -93,6 +101,7 @@ function registerWebgpuFactory(): void {
       const got = await requestAdapter();
       if (!got) throw new Error('WebGPU has no adapter in this browser');
       const { adapter, info } = got;
+      inUseAdapter = got;
       const requiredFeatures = ['timestamp-query', 'bgra8unorm-storage'].filter((f) => adapter.features.has(f));
       const l = adapter.limits;
       const device = await adapter.requestDevice({
@@ -213,7 +222,8 @@ export async function setupWebgpuBackend(): Promise<WebgpuSetup> {
   // the device of the backend tfjs adopted is the one watched (not one of a superseded init)
   const inUse = (tf.engine().registry as Record<string, { device?: GpuDeviceLike }>).webgpu?.device;
   if (inUse && watchedDevice?.device !== inUse) watchedDevice = { device: inUse, lost: false };
-  const info = await webgpuAdapterInfo();
+  // the adapter the device came from (no second requestAdapter once a device exists)
+  const info = inUseAdapter?.info ?? null;
   const adapter: WebgpuAdapterInfo = info ?? { vendor: '', architecture: '', device: '', description: '', isFallbackAdapter: false };
   const software = isSoftwareAdapter(adapter);
   const fallbackKernels = registerWebgpuFallbackKernels();
