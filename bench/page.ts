@@ -13,6 +13,7 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { CamModel, loadLayersModelFrom, PREPROCESSING, registerWasmFallbackKernels } from '../src/engine/index';
 import { benchEngine, stats, type EngineBenchOptions, type EngineBenchResult, type Stats } from './measure';
+import { setupWebgpuBackend, webgpuAdapterInfo, type WebgpuAdapterInfo } from '../src/engine/webgpuBackend';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlainUrl,
@@ -21,7 +22,7 @@ setWasmPaths({
 });
 
 export interface PageRunRequest {
-  backend: 'wasm' | 'webgl' | 'cpu';
+  backend: 'wasm' | 'webgl' | 'cpu' | 'webgpu';
   modelId: string;
   /** H×W×3 model-input image (decoded and preprocessed by run.ts, as the CLI does) */
   input: number[];
@@ -61,8 +62,11 @@ function webglRenderer(): string | undefined {
 const status = document.getElementById('status')!;
 
 async function run(req: PageRunRequest): Promise<PageRunResult> {
-  const ok = await tf.setBackend(req.backend);
-  if (!ok) throw new Error(`backend ${req.backend} did not start`);
+  if (req.backend === 'webgpu') await setupWebgpuBackend();
+  else {
+    const ok = await tf.setBackend(req.backend);
+    if (!ok) throw new Error(`backend ${req.backend} did not start`);
+  }
   await tf.ready();
   if (req.backend === 'wasm') registerWasmFallbackKernels();
   const labels = (await (await fetch('/labels/imagenet_classes.json')).json()) as string[];
@@ -90,5 +94,10 @@ async function run(req: PageRunRequest): Promise<PageRunResult> {
   };
 }
 
-(window as unknown as { __bench: unknown }).__bench = { run, ready: true };
+/** What the GPU bench (bench/gpu.ts) checks first: the WebGL renderer and the WebGPU adapter. */
+async function probe(): Promise<{ webglRenderer: string | null; webgpu: WebgpuAdapterInfo | null; hasNavigatorGpu: boolean }> {
+  return { webglRenderer: webglRenderer() ?? null, webgpu: await webgpuAdapterInfo(), hasNavigatorGpu: 'gpu' in navigator };
+}
+
+(window as unknown as { __bench: unknown }).__bench = { run, probe, ready: true };
 status.textContent = 'ready';

@@ -11,6 +11,7 @@
  * is kept, with its date). Budget ≈ 20 min on a 2-core machine.
  *
  *   npm run bench [-- --quick] [-- --only engine|ui]
+ *   npm run bench -- --gpu      (the GPU part, bench/gpu.ts: on a machine with a GPU)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -426,4 +427,9 @@ async function main(): Promise<void> {
   log(`wrote bench/results.json and bench/results.md in ${report.minutes} min`);
 }
 
-await main();
+if (args.includes('--gpu')) {
+  // a separate part for GPU machines (bench/gpu.ts): stops with {"software": true} without a GPU
+  const { runGpuBench } = await import('./gpu');
+  const img = await readImageFile(IMAGE);
+  process.exitCode = await runGpuBench({ root, input: Array.from(toModelInput(img, [224, 224], PREPROCESSING.mobilenet).input), log });
+} else await main();

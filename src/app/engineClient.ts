@@ -14,6 +14,7 @@ import { CONTROL, type WorkerReply, type WorkerRequest } from '../worker/protoco
 import { send, startWorker, subscribe } from './engineBus';
 import { targetClass } from './targetClass';
 import type { ContributionWeights } from '../engine/fusion';
+import { similarityFusion } from '../engine/maps';
 import { attachModelClient } from './modelClient';
 
 /** Longest side of the display copy of the photo (the export uses the original). */
@@ -289,6 +290,10 @@ export interface TestHooks {
   readonly crossOriginIsolated: boolean;
   /** Forces a WebGL context loss in the engine (WEBGL_lose_context), as a GPU reset would. */
   loseWebglContext(): void;
+  /** Forces a WebGPU device loss in the engine (device.destroy()), as a GPU reset would. */
+  loseWebgpuDevice(): void;
+  /** The float maps the gradient, region and Fusion-CAM panels show now (for cross-backend comparisons). */
+  maps(): { gradient: number[] | null; region: number[] | null; regionStatus: string | null; fusion: number[] | null };
 }
 
 /** Starts the worker and wires the store to it (once). */
@@ -346,6 +351,20 @@ export function startEngine(): void {
     },
     loseWebglContext() {
       send({ type: 'loseWebglContext' });
+    },
+    loseWebgpuDevice() {
+      send({ type: 'loseWebgpuDevice' });
+    },
+    maps() {
+      const { results, settings } = get();
+      const stage = results.stage;
+      const list = (m: Float32Array | null | undefined) => (m ? Array.from(m) : null);
+      return {
+        gradient: list(results.gradient?.map),
+        region: list(results.region?.map),
+        regionStatus: results.region?.status ?? null,
+        fusion: list(stage ? similarityFusion(stage.combined, stage.betas.combinedStep5, stage.region, stage.betas.regionStep5, settings.tau, stage.variant) : null),
+      };
     },
   };
   // read-only hooks for tests and the curious (forward-pass counter: τ must not move it)

@@ -44,7 +44,7 @@ export function settingsFromQuery(search: string): Settings {
   const layer = q.get('layer');
   if (layer) s.layer = layer;
   const backend = q.get('backend');
-  if (backend === 'webgl' || backend === 'wasm' || backend === 'cpu' || backend === 'auto') s.backend = backend;
+  if (backend === 'webgpu' || backend === 'webgl' || backend === 'wasm' || backend === 'cpu' || backend === 'auto') s.backend = backend;
   s.showIntermediate = q.get('intermediate') === '1';
   const gm = q.get('gradient');
   if (gm && isGradientMethodId(gm)) s.gradientMethod = gm;

@@ -21,23 +21,25 @@ import { readImageFile } from '../node/files';
 import { initBackend, listImages, loadCamModel, reportError, stemOf, UsageError } from './common';
 import { countArg, METHOD_FLAGS, methodSettings, numberArg, parseFlags, resizeArg, workersArg, type FlagName } from './options';
 import { CliScoreWorkers, usesScoreCam, WORKERS_USAGE } from './workers';
+import { parseShard, SHARD_USAGE, takeShard, type ShardRecord } from './shard';
 
 export const EVALUATE_USAGE = `usage: fusion-cam evaluate --model <folder|model.json|URL> --images <folder> [--labels labels.json]
   [--methods gradcam,scorecam,fusioncam] [--limit N] [--seed S] [--batch 32] [--out results.csv]
   [--class-source predicted|label] [--layer NAME] [--variant reference|xplain]
   [--region-variant reference|xplain|original] [--gradient-method gradcam] [--region-method scorecam]
   [--theta 10] [--tau 1] [--step 448] [--backend wasm|cpu] [--preprocessing …] [--class-names FILE] [--resize bilinear|pillow]
-  [--resume] [--workers 2]
+  [--resume] [--workers 2] [--shard K/N]
   Methods: ${methodFamiliesText()}. --labels is the dataset's ground truth
   (a JSON list, or {images: [...]}, of {file, label, width, height, boxes_xyxy}); a labels.json inside
   the images folder is used when --labels is not given. --class-names overrides the model's class names.
   Writes results.csv and results.json (same stem as --out) with one row per image and method;
   --resume keeps the images an earlier run with the same settings finished and does the rest.
-  ${WORKERS_USAGE}`;
+  ${WORKERS_USAGE}
+  ${SHARD_USAGE}`;
 
 const FLAG_NAMES = [
   'model', 'images', 'labels', 'limit', 'seed', 'out', 'class-source', 'layer', ...METHOD_FLAGS, 'step', 'backend',
-  'preprocessing', 'resize', 'class-names', 'resume', 'workers', 'help',
+  'preprocessing', 'resize', 'class-names', 'resume', 'workers', 'shard', 'help',
 ] as const satisfies readonly FlagName[];
 
 export interface GroundTruth {
@@ -106,7 +108,7 @@ export interface ResultRow extends MetricsRow {
   energyPointing: number | '';
 }
 
-const CSV_COLUMNS: (keyof ResultRow)[] = [
+export const CSV_COLUMNS: (keyof ResultRow)[] = [
   'image', 'method', 'model', 'layer', 'classIndex', 'className', 'classSource', 'label', 'predicted', 'probability',
   'maskedProbability', 'averageDrop', 'increase', 'deletionAuc', 'insertionAuc', 'pointing', 'energyPointing', 'mapMs', 'metricsMs',
 ];
@@ -169,6 +171,7 @@ export async function runEvaluate(argv: string[], early: CliScoreWorkers | null 
     const resize = resizeArg(a.resize);
     const step = countArg(a.step, 'step', 448);
     const workers = workersArg(a.workers);
+    const shardSpec = parseShard(a.shard);
     const outCsv = a.out ?? 'results.csv';
     const outJson = outCsv.replace(/\.csv$/i, '') + '.json';
 
@@ -189,6 +192,8 @@ export async function runEvaluate(argv: string[], early: CliScoreWorkers | null 
     let files = await listImages([a.images]);
     if (seed !== undefined) files = shuffled(files, seed);
     files = files.slice(0, limit);
+    let shard: ShardRecord | null = null;
+    if (shardSpec) ({ files, record: shard } = takeShard(files, shardSpec));
     if (classSource === 'label') {
       const missing = files.filter((f) => truth.get(path.basename(f))?.label === undefined);
       if (missing.length > 0) throw new CamError(`--class-source label needs a label for every image; ${path.basename(missing[0])}${missing.length > 1 ? ` and ${missing.length - 1} more` : ''} have none`, 'bad-labels');
@@ -218,6 +223,10 @@ export async function runEvaluate(argv: string[], early: CliScoreWorkers | null 
           const now = { model: modelId, layer, variant, scoreCamVariant: regionVariant, gradientMethod, regionMethod, theta, tau, step, classSource, resize }[key];
           if (was !== undefined && was !== now) throw new UsageError(`--resume: ${outJson} was made with ${key} = ${String(was)}, this run has ${String(now)}`);
         }
+        const wasShard = prev.settings?.shard as ShardRecord | undefined;
+        if ((wasShard?.listHash ?? null) !== (shard?.listHash ?? null) || (wasShard && `${wasShard.index}/${wasShard.count}` !== `${shard!.index}/${shard!.count}`)) {
+          throw new UsageError(`--resume: ${outJson} was made with another --shard or image list`);
+        }
         const perImage = new Map<string, Set<string>>();
         for (const r of prev.rows) perImage.set(r.image, (perImage.get(r.image) ?? new Set()).add(r.method));
         for (const [img, ms] of perImage) if (methods.every((m) => ms.has(m))) done.add(img);
@@ -228,7 +237,7 @@ export async function runEvaluate(argv: string[], early: CliScoreWorkers | null 
     }
     await fs.writeFile(outCsv, CSV_COLUMNS.join(',') + '\n' + rows.map((r) => csvLine(r, CSV_COLUMNS) + '\n').join(''));
     const bar = progressBar(files.length);
-    const settings = { model: modelId, modelUrl: camModel.descriptor.url, layer, backend, workers: helpers ? workers : 1, resize, methods, variant, scoreCamVariant: regionVariant, gradientMethod, regionMethod, theta, tau, step, batchSize, classSource, labels: labelsFile ?? null, limit: Number.isFinite(limit) ? limit : null, seed: seed ?? null };
+    const settings = { model: modelId, modelUrl: camModel.descriptor.url, layer, backend, workers: helpers ? workers : 1, resize, methods, variant, scoreCamVariant: regionVariant, gradientMethod, regionMethod, theta, tau, step, batchSize, classSource, labels: labelsFile ?? null, limit: Number.isFinite(limit) ? limit : null, seed: seed ?? null, ...(shard ? { shard } : {}) };
     const writeJson = () =>
       fs.writeFile(outJson, JSON.stringify({ settings, summary: summarize(rows, methods), rows, curves, failures }, null, 1));
     const t0 = performance.now();

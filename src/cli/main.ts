@@ -12,6 +12,7 @@ commands:
   explain    compute maps for images and write JSON, .f32 maps and PNG overlays
   evaluate   run the faithfulness protocol over a folder of images
   metrics    score a map (.f32) made anywhere with the same yardstick
+  merge      join the parts of 'evaluate --shard K/N' into one results.csv
 
 ${EXPLAIN_USAGE}
 
@@ -38,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       return run(rest, early);
     }
+    case 'merge':
+      return (await import('./merge')).runMerge(rest);
     case undefined:
     case '-h':
     case '--help':

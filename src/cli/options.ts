@@ -51,6 +51,7 @@ export const FLAGS = {
   json: { type: 'boolean' },
   resume: { type: 'boolean' },
   workers: { type: 'string' },
+  shard: { type: 'string' },
   out: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Record<string, Flag>;

@@ -1,7 +1,9 @@
 /**
  * Backend choice inside the engine worker. WebGL only when the GPU is real: on a software
  * rasteriser (SwiftShader, llvmpipe) WebGL is 10–50× slower than wasm on the same CPU
- * (pitfall 5), so "auto" then picks wasm, and cpu if wasm cannot start.
+ * (pitfall 5), so "auto" then picks wasm, and cpu if wasm cannot start. WebGPU only on a
+ * hardware adapter, and only when a short probe finds it faster than what auto would pick
+ * otherwise (WebGL on a real GPU, else wasm).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -11,6 +13,7 @@ import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.w
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { registerWasmFallbackKernels } from '../engine/wasmKernels';
+import { isSoftwareAdapter, setupWebgpuBackend, webgpuAdapterInfo, type WebgpuAdapterInfo } from '../engine/webgpuBackend';
 import type { BackendChoice, BackendName } from './protocol';
 
 // Pitfall 2: the .wasm files are emitted as hashed assets and named explicitly.
@@ -41,7 +44,20 @@ export function isSoftwareRenderer(renderer: string | null): boolean {
   return renderer === null || SOFTWARE_RENDERER.test(renderer);
 }
 
+/** Why the last trySetBackend('webgpu') failed (for the note). */
+let webgpuFailure = '';
+let webgpuSetup: Awaited<ReturnType<typeof setupWebgpuBackend>> | null = null;
+
 async function trySetBackend(name: BackendName): Promise<boolean> {
+  if (name === 'webgpu') {
+    try {
+      webgpuSetup = await setupWebgpuBackend();
+      return true;
+    } catch (e) {
+      webgpuFailure = (e as Error).message;
+      return false;
+    }
+  }
   try {
     // setBackend resolves false (or throws) when the backend cannot initialise
     const ok = await tf.setBackend(name);
@@ -61,6 +77,57 @@ export interface BackendState {
   wasmThreads?: number;
   /** WebGL only: whether textures hold float32 (false = float16, less exact). */
   webglFloat32?: boolean;
+  /** WebGPU only: kernels it lacks, run on the cpu backend. */
+  fallbackKernels?: string[];
+}
+
+/** Median ms of a small convolution (MobileNet-like), after a warm-up, on the backend in use. */
+async function probeMs(): Promise<number> {
+  const x = tf.randomUniform([1, 56, 56, 64]) as tf.Tensor4D;
+  const w = tf.randomUniform([3, 3, 64, 64], -0.1, 0.1) as tf.Tensor4D;
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < 6; i++) {
+      const t0 = performance.now();
+      const y = tf.tidy(() => tf.relu(tf.conv2d(tf.relu(tf.conv2d(x, w, 1, 'same')), w, 1, 'same')));
+      await y.data();
+      y.dispose();
+      if (i >= 2) times.push(performance.now() - t0);
+    }
+  } finally {
+    x.dispose();
+    w.dispose();
+  }
+  return times.sort((a, b) => a - b)[times.length >> 1];
+}
+
+export interface AutoInputs {
+  webglRenderer: string | null;
+  webgpu: WebgpuAdapterInfo | null;
+}
+
+/**
+ * What "auto" tries, in order. WebGPU comes first only on a hardware adapter whose probe beat
+ * the backend auto would use without it (`probe` runs only in that case).
+ */
+export async function autoOrder(inputs: AutoInputs, probe: (a: BackendName, b: BackendName) => Promise<{ a: number; b: number } | null>): Promise<{ order: BackendName[]; note?: string }> {
+  const glHardware = inputs.webglRenderer !== null && !isSoftwareRenderer(inputs.webglRenderer);
+  const base: BackendName[] = glHardware ? ['webgl', 'wasm', 'cpu'] : ['wasm', 'cpu'];
+  let note: string | undefined;
+  if (!glHardware) note = inputs.webglRenderer ? `WebGL is software-rendered (${inputs.webglRenderer}); using WebAssembly instead.` : 'WebGL is not available; using WebAssembly instead.';
+  if (!inputs.webgpu || isSoftwareAdapter(inputs.webgpu)) return { order: base, note };
+  const r = await probe('webgpu', base[0]);
+  if (r && r.a < r.b) return { order: ['webgpu', ...base], note: `WebGPU was faster than ${base[0]} in a short probe (${r.a.toFixed(1)} vs ${r.b.toFixed(1)} ms).` };
+  return { order: base, note };
+}
+
+async function probePair(a: BackendName, b: BackendName): Promise<{ a: number; b: number } | null> {
+  const times: number[] = [];
+  for (const name of [a, b]) {
+    if (!(await trySetBackend(name))) return null;
+    times.push(await probeMs());
+  }
+  return { a: times[0], b: times[1] };
 }
 
 /** Which wasm build to use: the best the browser supports, or a simpler one (comparisons, debugging). */
@@ -71,24 +138,23 @@ export async function selectBackend(choice: BackendChoice, wasmBuild: WasmBuild 
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     if (wasmBuild === 'plain') tf.env().set('WASM_HAS_SIMD_SUPPORT', false);
   }
-  const renderer = webglRenderer();
+  const glRenderer = webglRenderer();
   let order: BackendName[];
   let note: string | undefined;
   if (choice === 'auto') {
-    if (renderer && !isSoftwareRenderer(renderer)) order = ['webgl', 'wasm', 'cpu'];
-    else {
-      order = ['wasm', 'cpu'];
-      note = renderer ? `WebGL is software-rendered (${renderer}); using WebAssembly instead.` : 'WebGL is not available; using WebAssembly instead.';
-    }
+    ({ order, note } = await autoOrder({ webglRenderer: glRenderer, webgpu: await webgpuAdapterInfo() }, probePair));
   } else {
     order = [choice, ...(['wasm', 'cpu'] as BackendName[]).filter((b) => b !== choice)];
   }
   for (const name of order) {
     if (await trySetBackend(name)) {
-      if (choice !== 'auto' && name !== choice) note = `The ${choice} backend could not start; using ${name}.`;
+      if (choice !== 'auto' && name !== choice) note = `The ${choice} backend could not start${choice === 'webgpu' && webgpuFailure ? ` (${webgpuFailure})` : ''}; using ${name}.`;
       const webglFloat32 = name === 'webgl' ? tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED') : undefined;
       if (webglFloat32 === false) note = [note, 'This GPU renders only float16 textures: maps are less exact than on wasm.'].filter(Boolean).join(' ');
-      return { backend: name, renderer, note, webglFloat32, wasmThreads: name === 'wasm' ? getThreadsCount() : undefined };
+      const gpu = name === 'webgpu' ? webgpuSetup : null;
+      if (gpu?.note) note = [note, gpu.note].filter(Boolean).join(' ');
+      const renderer = gpu ? gpu.renderer : glRenderer;
+      return { backend: name, renderer, note, webglFloat32, wasmThreads: name === 'wasm' ? getThreadsCount() : undefined, fallbackKernels: gpu?.fallbackKernels };
     }
   }
   throw new Error('No TensorFlow.js backend could start in this browser');

@@ -11,6 +11,14 @@ import type { FetchProgress } from '../engine/model/fetchModel';
 import { ExplanationSession } from '../engine/session';
 import { toModelInput, type RgbImage } from '../engine/image';
 import { discardWebglBackend, isWebglContextLost, loseWebglContext, selectBackend, watchWebglContext, type BackendState, type WasmBuild } from './backend';
+import { destroyWebgpuDevice, discardWebgpuBackend, isWebgpuDeviceLost, watchWebgpuDevice } from '../engine/webgpuBackend';
+
+/** The GPU backend in use lost its context (WebGL) or device (WebGPU): its tensors are gone. */
+const isGpuLost = () => isWebglContextLost() || isWebgpuDeviceLost();
+function watchGpu(onLost: () => void): () => void {
+  const stops = [watchWebglContext(onLost), watchWebgpuDevice(onLost)];
+  return () => stops.forEach((stop) => stop());
+}
 import { build, choosePreprocessing, detailsOf, infoOf, loadModelFromFiles, loadModelFromUrl, loadRegistryModel, type LoadedModel } from './modelManager';
 import { startLayerThumbnails, type ThumbContext } from './layerThumbJob';
 import { decodeImage } from './decodeImage';
@@ -31,7 +39,7 @@ const scope = self as unknown as WorkerScope;
 const SAFE_WHILE_RECOVERING = new Set<WorkerReply['type']>(['backend', 'backendLost', 'backendRecovered', 'modelDetails', 'modelLoaded', 'modelError', 'imageDecoded', 'customModelProgress', 'customModelError', 'modelProgress']);
 
 function post(message: WorkerReply, transfer: Transferable[] = []): void {
-  if (!SAFE_WHILE_RECOVERING.has(message.type) && (recovering || isWebglContextLost())) {
+  if (!SAFE_WHILE_RECOVERING.has(message.type) && (recovering || isGpuLost())) {
     // computed on a lost context: readbacks of a lost context are zeros, never a map
     onContextLost();
     return;
@@ -94,7 +102,7 @@ async function setBackend(choice: BackendChoice): Promise<void> {
   disposeModel();
   stopWatchingContext();
   backendState = await selectBackend(choice, wasmBuild);
-  stopWatchingContext = watchWebglContext(onContextLost);
+  stopWatchingContext = watchGpu(onContextLost);
   post({ type: 'backend', ...backendState });
   syncHelper();
   if (loaded) adopt(await build(loaded.src));
@@ -130,7 +138,11 @@ function onContextLost(): void {
   stopWatchingContext();
   const repeated = performance.now() - lastLossAt < REPEATED_LOSS_MS;
   lastLossAt = performance.now();
-  post({ type: 'backendLost', message: `The WebGL (GPU) context was lost; ${repeated ? 'it was lost twice in a row, so the engine switches to WebAssembly' : 'restarting WebGL'} and recomputing the maps…` });
+  // WebGPU's device.lost is handled the same way: its backend re-created, or wasm after a second loss
+  const gpuKind: 'webgl' | 'webgpu' = backendState?.backend === 'webgpu' ? 'webgpu' : 'webgl';
+  const what = gpuKind === 'webgpu' ? 'The WebGPU (GPU) device was lost' : 'The WebGL (GPU) context was lost';
+  const label = gpuKind === 'webgpu' ? 'WebGPU' : 'WebGL';
+  post({ type: 'backendLost', message: `${what}; ${repeated ? 'it was lost twice in a row, so the engine switches to WebAssembly' : `restarting ${label}`} and recomputing the maps…` });
   restartQueue(async () => {
     try {
       try {
@@ -138,10 +150,12 @@ function onContextLost(): void {
       } catch {
         camModel = null;
       }
-      discardWebglBackend();
-      const next = await selectBackend(repeated ? 'wasm' : 'webgl', wasmBuild);
-      backendState = { ...next, note: [next.note, repeated ? 'WebGL lost its context twice; using WebAssembly.' : 'WebGL was restarted after a context loss.'].filter(Boolean).join(' ') };
-      stopWatchingContext = watchWebglContext(onContextLost);
+      if (gpuKind === 'webgpu') discardWebgpuBackend();
+      else discardWebglBackend();
+      const next = await selectBackend(repeated ? 'wasm' : gpuKind, wasmBuild);
+      const lossNote = gpuKind === 'webgpu' ? (repeated ? 'WebGPU lost its device twice; using WebAssembly.' : 'WebGPU was restarted after a device loss.') : repeated ? 'WebGL lost its context twice; using WebAssembly.' : 'WebGL was restarted after a context loss.';
+      backendState = { ...next, note: [next.note, lossNote].filter(Boolean).join(' ') };
+      stopWatchingContext = watchGpu(onContextLost);
       syncHelper();
       recovering = false;
       post({ type: 'backend', ...backendState });
@@ -149,14 +163,14 @@ function onContextLost(): void {
         type: 'backendRecovered',
         backend: backendState.backend,
         message:
-          backendState.backend === 'webgl'
-            ? 'The WebGL (GPU) context was lost and has been re-created; the maps were recomputed.'
-            : `The WebGL (GPU) context was lost; the engine now runs on ${backendState.backend === 'wasm' ? 'WebAssembly' : backendState.backend} and the maps were recomputed.`,
+          backendState.backend === gpuKind
+            ? `${what} and has been re-created; the maps were recomputed.`
+            : `${what}; the engine now runs on ${backendState.backend === 'wasm' ? 'WebAssembly' : backendState.backend} and the maps were recomputed.`,
       });
       if (loaded) adopt(await build(loaded.src));
     } catch (e) {
       recovering = false;
-      post({ type: 'modelError', modelId: loaded?.model.descriptor.id ?? '', message: `The WebGL context was lost and the engine could not restart: ${(e as Error).message}` });
+      post({ type: 'modelError', modelId: loaded?.model.descriptor.id ?? '', message: `${what} and the engine could not restart: ${(e as Error).message}` });
     }
   });
 }
@@ -212,7 +226,11 @@ async function handle(req: WorkerRequest): Promise<void> {
     if (!loseWebglContext()) post({ type: 'error', request: req.type, message: 'The engine is not running on WebGL, so there is no GPU context to lose.' });
     return;
   }
-  if (COMPUTE_REQUESTS.has(req.type) && isWebglContextLost()) {
+  if (req.type === 'loseWebgpuDevice') {
+    if (!destroyWebgpuDevice()) post({ type: 'error', request: req.type, message: 'The engine is not running on WebGPU, so there is no GPU device to lose.' });
+    return;
+  }
+  if (COMPUTE_REQUESTS.has(req.type) && isGpuLost()) {
     onContextLost();
     if (req.type === 'batchEval') post({ type: 'batchError', job: req.job, message: 'The WebGL context was lost before this evaluation started; run it again.' });
     return;

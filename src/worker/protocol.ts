@@ -13,7 +13,7 @@ import type { RegionMethodId } from '../engine/methods/registry';
 import type { ModelReply, ModelRequest } from './modelProtocol';
 import type { EvaluationReply, EvaluationRequest } from './evaluationProtocol';
 
-export type BackendName = 'webgl' | 'wasm' | 'cpu';
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
 
 /**
@@ -69,11 +69,13 @@ export type WorkerRequest =
   | { type: 'cancel'; job: number }
   /** Diagnostics: forces a WebGL context loss (WEBGL_lose_context), as a GPU reset would. */
   | { type: 'loseWebglContext' }
+  /** Diagnostics: forces a WebGPU device loss (device.destroy()), as a GPU reset would. */
+  | { type: 'loseWebgpuDevice' }
   | ModelRequest
   | EvaluationRequest;
 
 export type WorkerReply =
-  | { type: 'backend'; backend: BackendName; renderer: string | null; note?: string; wasmThreads?: number; webglFloat32?: boolean }
+  | { type: 'backend'; backend: BackendName; renderer: string | null; note?: string; wasmThreads?: number; webglFloat32?: boolean; /** WebGPU: kernels it lacks, run on the cpu backend */ fallbackKernels?: string[] }
   | { type: 'modelProgress'; modelId: string; loaded: number; total: number }
   | { type: 'modelLoaded'; info: LoadedModelInfo }
   | { type: 'modelError'; modelId: string; message: string }

@@ -82,12 +82,13 @@ export function Header() {
           <label htmlFor={backendSel}>Backend</label>
           <select id={backendSel} value={backendChoice} onChange={(e) => setSettings({ backend: e.currentTarget.value as BackendChoice })}>
             <option value="auto">auto</option>
+            <option value="webgpu">WebGPU</option>
             <option value="webgl">WebGL</option>
             <option value="wasm">WebAssembly</option>
             <option value="cpu">CPU (slow)</option>
           </select>
         </div>
-        <span className="backend-badge" data-testid="backend-in-use" title={[renderer ? `WebGL renderer: ${renderer}` : 'WebGL unavailable', note ?? ''].filter(Boolean).join('\n')}>
+        <span className="backend-badge" data-testid="backend-in-use" title={[renderer ? `${backend === 'webgpu' ? 'WebGPU adapter' : 'WebGL renderer'}: ${renderer}` : 'WebGL unavailable', note ?? ''].filter(Boolean).join('\n')}>
           {backend ? `running on ${backend}${backend === 'wasm' && threads ? ` · ${threads} thread${threads > 1 ? 's' : ''}` : ''}` : 'starting…'}
         </span>
         <ModelStatus />

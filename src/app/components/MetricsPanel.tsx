@@ -37,7 +37,7 @@ function MetricsValues({ m }: { m: NonNullable<PanelMetricsState['result']> }) {
       <dl className="metrics-grid">
         <div title="mean max(0, Y − O)/Y with Y = p_c(x), O = p_c(x ⊙ map); lower is better">
           <dt>Average Drop ↓</dt>
-          <dd data-metric="averageDrop">{f4(m.drop)}</dd>
+          <dd data-metric="averageDrop" data-value={m.drop}>{f4(m.drop)}</dd>
         </div>
         <div title="1 when O > Y (the masked image is more confident); over many images, higher is better">
           <dt>Increase ↑</dt>
@@ -47,11 +47,11 @@ function MetricsValues({ m }: { m: NonNullable<PanelMetricsState['result']> }) {
         </div>
         <div title="Area under p_c as the most salient pixels are set to 0; lower is better">
           <dt>Deletion AUC ↓</dt>
-          <dd data-metric="deletionAuc">{f4(m.deletionAuc)}</dd>
+          <dd data-metric="deletionAuc" data-value={m.deletionAuc}>{f4(m.deletionAuc)}</dd>
         </div>
         <div title="Area under p_c as the most salient pixels are restored into a blurred image; higher is better">
           <dt>Insertion AUC ↑</dt>
-          <dd data-metric="insertionAuc">{f4(m.insertionAuc)}</dd>
+          <dd data-metric="insertionAuc" data-value={m.insertionAuc}>{f4(m.insertionAuc)}</dd>
         </div>
       </dl>
       <p className="hint">
