@@ -18,6 +18,7 @@ import { decodeImage } from './decodeImage';
 import { handleEvaluation, noteEvaluationMessage, type EvaluationHost } from './evaluationJobs';
 import { CONTROL, type BackendChoice, type WorkerReply, type WorkerRequest } from './protocol';
 import { ScoreHelper } from './scoreHelper';
+import { runLiveFrame } from './liveJob';
 
 interface WorkerScope {
   postMessage(message: WorkerReply, transfer?: Transferable[]): void;
@@ -314,6 +315,9 @@ async function handle(req: WorkerRequest): Promise<void> {
       return;
     case 'layerThumbs':
       startLayerThumbnails(req, thumbContext);
+      return;
+    case 'liveFrame':
+      await runLiveFrame(req, { model: () => camModel, post: (m, t) => post(m, t) });
       return;
     case 'evaluationInit':
     case 'evaluationCancel':

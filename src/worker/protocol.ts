@@ -12,6 +12,7 @@ import type { GradientMethodId } from '../engine/methods/gradient';
 import type { RegionMethodId } from '../engine/methods/region';
 import type { ModelReply, ModelRequest } from './modelProtocol';
 import type { EvaluationReply, EvaluationRequest } from './evaluationProtocol';
+import type { LiveFrameRequest, LiveReply } from './liveProtocol';
 
 export type BackendName = 'webgl' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
@@ -70,7 +71,8 @@ export type WorkerRequest =
   /** Diagnostics: forces a WebGL context loss (WEBGL_lose_context), as a GPU reset would. */
   | { type: 'loseWebglContext' }
   | ModelRequest
-  | EvaluationRequest;
+  | EvaluationRequest
+  | LiveFrameRequest;
 
 export type WorkerReply =
   | { type: 'backend'; backend: BackendName; renderer: string | null; note?: string; wasmThreads?: number; webglFloat32?: boolean }
@@ -91,4 +93,5 @@ export type WorkerReply =
   | { type: 'backendLost'; message: string }
   | { type: 'backendRecovered'; backend: BackendName; message: string }
   | ModelReply
-  | EvaluationReply;
+  | EvaluationReply
+  | LiveReply;

@@ -7,6 +7,7 @@ import { Sidebar } from './Sidebar';
 import { Panels } from './Panels';
 import { FaithfulnessSection } from './MetricsPanel';
 import { BatchEvaluation } from './BatchEvaluation';
+import { LiveCamera, useLiveActive } from './LiveCamera';
 
 function firstImage(items: DataTransferItemList | null, files: FileList | null): File | null {
   for (const f of Array.from(files ?? [])) if (f) return f;
@@ -109,6 +110,7 @@ function BackendAlert() {
 export function App() {
   useDropAndPaste();
   const dragOver = useAppStore((s) => s.ui.dragOver);
+  const live = useLiveActive();
   return (
     <div className="app">
       <Header />
@@ -116,7 +118,8 @@ export function App() {
       <main className="layout">
         <Sidebar />
         <div className="main-column">
-          <Panels />
+          <LiveCamera />
+          {!live && <Panels />}
           <FaithfulnessSection />
           <BatchEvaluation />
         </div>
