@@ -8,6 +8,7 @@ import { Panels } from './Panels';
 import { FaithfulnessSection } from './MetricsPanel';
 import { BatchEvaluation } from './BatchEvaluation';
 import { LiveCamera, useLiveActive } from './LiveCamera';
+import { ComparePanel } from './ComparePanel';
 
 function firstImage(items: DataTransferItemList | null, files: FileList | null): File | null {
   for (const f of Array.from(files ?? [])) if (f) return f;
@@ -120,6 +121,7 @@ export function App() {
         <div className="main-column">
           <LiveCamera />
           {!live && <Panels />}
+          {!live && <ComparePanel />}
           <FaithfulnessSection />
           <BatchEvaluation />
         </div>
