@@ -6,7 +6,7 @@
  * backends (WebGL) are timed to completion, as a user would wait for them.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { DEFAULT_FUSION_PARAMS, ExplanationSession, type CamModel, type ScoreCamVariant } from '../src/engine/index';
+import { DEFAULT_FUSION_PARAMS, ExplanationSession, type CamModel, type RegionVariant } from '../src/engine/index';
 
 export interface Stats {
   median: number;
@@ -59,7 +59,7 @@ export interface EngineBenchOptions {
   /** Repeats of Score-CAM (default variant) and Fusion-CAM end to end. */
   heavyRepeats: number;
   /** Score-CAM variants timed (the first one `heavyRepeats` times, the others once). */
-  variants: ScoreCamVariant[];
+  variants: RegionVariant[];
   /** Batch size Score-CAM uses (the floor is measured at this size too). */
   scoreCamBatch: number;
   /** Full Fusion-CAM runs for the tensor-growth check (0: skip). */

@@ -26,7 +26,7 @@ export interface CurrentExplanation {
 /** The current explanation when all three maps are ready, else null. */
 export function currentExplanation(s: AppState = get()): CurrentExplanation | null {
   const { results, settings, model, input } = s;
-  const g = results.gradcam;
+  const g = results.gradient;
   const r = results.region;
   const stage = results.stage;
   if (!g || !r || r.status !== 'done' || !r.map || !stage || !input.photo || !model.info || !results.layer || input.decoding) return null;
@@ -119,7 +119,7 @@ async function recomputePin(spec: PinSpec): Promise<void> {
       const cur = currentExplanation(st);
       if (cur && sameSpec(cur.spec, spec)) return finish(pinOf(cur));
       // a class set to the index it already had does not restart the region branch: start it
-      const g = st.results.gradcam;
+      const g = st.results.gradient;
       const r = st.results.region;
       if (g && r && r.status !== 'running' && g.classIndex === spec.classIndex && (r.method ?? 'scorecam') !== spec.regionMethod) startRegion();
     };

@@ -7,11 +7,11 @@ import { similarityFusion, isConstant } from '../engine/maps';
 import { useAppStore } from './store';
 import type { StageData } from '../worker/protocol';
 
-export type PanelId = 'gradcam' | 'scorecam' | 'fusioncam' | 'denoised' | 'combined';
+export type PanelId = 'gradient' | 'region' | 'fusioncam' | 'denoised' | 'combined';
 
 export const PANEL_TITLES: Record<PanelId, string> = {
-  gradcam: 'Grad-CAM',
-  scorecam: 'Score-CAM',
+  gradient: 'Grad-CAM',
+  region: 'Score-CAM',
   fusioncam: 'Fusion-CAM',
   denoised: 'Denoised gradient map',
   combined: 'Combined map',
@@ -55,13 +55,13 @@ export function useTargetClass(): { index: number; label: string; probability: n
 
 /** The map each panel currently shows (null = nothing yet). */
 export function usePanelMaps(): Record<PanelId, Float32Array | null> {
-  const gradcam = useAppStore((s) => s.results.gradcam?.map ?? null);
+  const gradient = useAppStore((s) => s.results.gradient?.map ?? null);
   const region = useAppStore((s) => s.results.region?.map ?? null);
   const stage = useAppStore((s) => s.results.stage);
   const fusion = useFusion();
   return {
-    gradcam,
-    scorecam: region,
+    gradient,
+    region,
     fusioncam: fusion?.map ?? null,
     denoised: stage?.denoised ?? null,
     combined: stage?.combined ?? null,

@@ -61,7 +61,7 @@ function requestMaps(): void {
   const c = targetClass();
   const { input, settings } = get();
   if (c === null || !input.blob) return;
-  send({ type: 'gradcam', gen: input.gen, classIndex: c, variant: settings.variant, method: settings.gradientMethod });
+  send({ type: 'gradient', gen: input.gen, classIndex: c, variant: settings.variant, method: settings.gradientMethod });
   startRegion();
 }
 
@@ -75,7 +75,7 @@ export function startRegion(): void {
   send({ type: 'region', gen: input.gen, job, classIndex: c, variant: settings.variant, method: settings.regionMethod, batchSize: BATCH_SIZE[model.backend ?? 'wasm'] ?? 16 });
 }
 
-export function cancelScoreCam(): void {
+export function cancelRegion(): void {
   const { results, setResults } = get();
   cancelRegionJobs();
   if (results.region?.status === 'running') setResults({ region: { ...results.region, status: 'cancelled' } });
@@ -168,9 +168,9 @@ function onReply(msg: WorkerReply): void {
       s.setResults({ layer: msg.layer, predictions: msg.predictions, forwardPasses: msg.forwardPasses, numTensors: msg.numTensors, sessionError: null });
       requestMaps();
       return;
-    case 'gradcam':
+    case 'gradient':
       if (!isCurrent(msg.gen) || msg.classIndex !== targetClass() || msg.variant !== s.settings.variant || (msg.method ?? 'gradcam') !== s.settings.gradientMethod) return;
-      s.setResults({ gradcam: { classIndex: msg.classIndex, variant: msg.variant, method: msg.method, map: msg.map, warnings: msg.warnings }, gradcamError: null, forwardPasses: msg.forwardPasses });
+      s.setResults({ gradient: { classIndex: msg.classIndex, variant: msg.variant, method: msg.method, map: msg.map, warnings: msg.warnings }, gradientError: null, forwardPasses: msg.forwardPasses });
       return;
     case 'regionProgress': {
       const r = s.results.region;
@@ -238,8 +238,8 @@ function reportError(request: WorkerRequest['type'], message: string): void {
     case 'session':
       s.setResults({ sessionError: message });
       return;
-    case 'gradcam':
-      s.setResults({ gradcamError: message });
+    case 'gradient':
+      s.setResults({ gradientError: message });
       return;
     case 'region':
       s.setResults({ regionError: message, region: s.results.region ? { ...s.results.region, status: 'error' } : null });
@@ -273,7 +273,7 @@ function onSettingsChange(now: Settings, before: Settings): void {
     return;
   }
   if (now.classIndex !== before.classIndex || now.variant !== before.variant) {
-    if (targetClass() !== get().results.gradcam?.classIndex || now.variant !== before.variant) {
+    if (targetClass() !== get().results.gradient?.classIndex || now.variant !== before.variant) {
       get().setResults({ stage: null });
       requestMaps();
     }
@@ -288,8 +288,8 @@ function onSettingsChange(now: Settings, before: Settings): void {
     const c = targetClass();
     const { input } = get();
     if (c === null || !input.blob) return;
-    get().setResults({ gradcam: null, stage: null });
-    send({ type: 'gradcam', gen: input.gen, classIndex: c, variant: now.variant, method: now.gradientMethod });
+    get().setResults({ gradient: null, stage: null });
+    send({ type: 'gradient', gen: input.gen, classIndex: c, variant: now.variant, method: now.gradientMethod });
     requestCombine();
     return;
   }

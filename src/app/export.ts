@@ -40,8 +40,8 @@ function snapshot(): Snapshot {
   const fusion = stage ? fuseOnPage(stage, s.settings.tau) : null;
   return {
     maps: {
-      gradcam: s.results.gradcam?.map ?? null,
-      scorecam: s.results.region?.status === 'done' ? s.results.region.map : null,
+      gradient: s.results.gradient?.map ?? null,
+      region: s.results.region?.status === 'done' ? s.results.region.map : null,
       fusioncam: fusion?.map ?? null,
       denoised: stage?.denoised ?? null,
       combined: stage?.combined ?? null,
@@ -58,7 +58,7 @@ function rangeFor(id: PanelId, snap: Snapshot, panels: PanelId[]): [number, numb
 
 export function visiblePanels(): PanelId[] {
   const s = useAppStore.getState();
-  return s.settings.showIntermediate ? ['gradcam', 'scorecam', 'fusioncam', 'denoised', 'combined'] : ['gradcam', 'scorecam', 'fusioncam'];
+  return s.settings.showIntermediate ? ['gradient', 'region', 'fusioncam', 'denoised', 'combined'] : ['gradient', 'region', 'fusioncam'];
 }
 
 /** The photo (orientation applied) decoded straight to `w`×`h` by the browser, off the page's thread. */
@@ -76,7 +76,7 @@ async function photoAt(w: number, h: number): Promise<ImageData> {
 export function sidecar(method: string): Record<string, unknown> {
   const s = useAppStore.getState();
   const { settings, results, model, input } = s;
-  const c = results.gradcam?.classIndex ?? results.predictions[0]?.index ?? null;
+  const c = results.gradient?.classIndex ?? results.predictions[0]?.index ?? null;
   const label = c !== null ? (model.info?.labels[c] ?? `class ${c}`) : null;
   const stage = results.stage;
   return {
@@ -152,7 +152,9 @@ export async function exportPanel(id: PanelId | 'input'): Promise<void> {
     opacity: id === 'input' ? 0 : s.settings.opacity,
     range: id === 'input' ? [0, 1] : rangeFor(id, snap, visiblePanels()),
   });
-  const name = `${stem(s.input.name)}.${id}`;
+  // files are named by the method shown (dog.gradcam.png, dog.layercam.png), not by the panel slot
+  const fileId = id === 'gradient' ? s.settings.gradientMethod : id === 'region' ? s.settings.regionMethod : id;
+  const name = `${stem(s.input.name)}.${fileId}`;
   download(png, `${name}.png`);
   download(new Blob([JSON.stringify({ ...sidecar(title), export: { kind: 'panel', width, height } }, null, 2)], { type: 'application/json' }), `${name}.json`);
 }

@@ -315,7 +315,7 @@ if (typeof window !== 'undefined' && !('__fusionCamLive' in window)) {
     },
     latest: () => latest,
     frozenFrom: () => frozenFrom,
-    photoGradientMap: () => get().results.gradcam?.map ?? null,
+    photoGradientMap: () => get().results.gradient?.map ?? null,
   };
   Object.defineProperty(window, '__fusionCamLive', { value: Object.freeze(hooks), configurable: false, writable: false });
 }

@@ -35,7 +35,7 @@ export function methodLabel(id: string): string {
 
 /** A panel's caption for the chosen methods; `fixed` is the caption of panels that do not depend on them. */
 export function panelTitle(id: PanelId, methods: { gradientMethod: GradientMethodId; regionMethod: RegionMethodId }, fixed: string): string {
-  if (id === 'gradcam') return gradientLabel(methods.gradientMethod);
-  if (id === 'scorecam') return regionLabel(methods.regionMethod);
+  if (id === 'gradient') return gradientLabel(methods.gradientMethod);
+  if (id === 'region') return regionLabel(methods.regionMethod);
   return fixed;
 }

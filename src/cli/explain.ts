@@ -8,7 +8,7 @@ import { toModelInput, type ResizeMethod } from '../engine/image';
 import { resizeBilinear } from '../engine/maps';
 import { GRADIENT_METHODS, type GradientMethodId } from '../engine/methods/gradient';
 import { REGION_METHODS } from '../engine/methods/registry';
-import type { RegionMethodId, ScoreCamVariant } from '../engine/methods/region';
+import type { RegionMethodId, RegionVariant } from '../engine/methods/region';
 import { overlayRgba } from '../engine/render';
 import { COLORMAP_IDS, type ColormapId } from '../engine/colormaps';
 import { ExplanationSession } from '../engine/session';
@@ -27,6 +27,8 @@ const OPTIONS = {
   class: { type: 'string' },
   methods: { type: 'string' },
   variant: { type: 'string' },
+  'region-variant': { type: 'string' },
+  /** the old name of --region-variant, still accepted */
   'scorecam-variant': { type: 'string' },
   'gradient-method': { type: 'string' },
   'region-method': { type: 'string' },
@@ -63,8 +65,8 @@ export async function runExplain(argv: string[], early: CliScoreWorkers | null =
     }
     const variant = (a.variant ?? 'reference') as FusionParams['variant'];
     if (variant !== 'reference' && variant !== 'xplain') throw new UsageError(`--variant must be reference or xplain, got "${a.variant}"`);
-    const scoreVariant = (a['scorecam-variant'] ?? variant) as ScoreCamVariant;
-    if (!['reference', 'xplain', 'original'].includes(scoreVariant)) throw new UsageError(`--scorecam-variant must be reference, xplain or original`);
+    const regionVariant = (a['region-variant'] ?? a['scorecam-variant'] ?? variant) as RegionVariant;
+    if (!['reference', 'xplain', 'original'].includes(regionVariant)) throw new UsageError(`--region-variant must be reference, xplain or original`);
     const gradientMethod = (a['gradient-method'] ?? 'gradcam') as GradientMethodId;
     if (!GRADIENT_METHODS[gradientMethod]) throw new UsageError(`--gradient-method must be one of ${Object.keys(GRADIENT_METHODS).join(', ')}`);
     const regionMethod = (a['region-method'] ?? 'scorecam') as RegionMethodId;
@@ -115,7 +117,7 @@ export async function runExplain(argv: string[], early: CliScoreWorkers | null =
         for (const m of methods) {
           const t = performance.now();
           // remoteScores for this method's Score-CAM run (if it runs one: a cached map costs nothing)
-          const remote = m in GRADIENT_METHODS ? null : helpers?.run({ key: imageIndex, input, layer, classIndex: c, variant: scoreVariant, batchSize }) ?? null;
+          const remote = m in GRADIENT_METHODS ? null : helpers?.run({ key: imageIndex, input, layer, classIndex: c, variant: regionVariant, batchSize }) ?? null;
           const shared = (progress: (done: number, total: number) => void) => ({
             batchSize,
             remoteScores: remote?.scores,
@@ -126,13 +128,13 @@ export async function runExplain(argv: string[], early: CliScoreWorkers | null =
           });
           if (m === 'fusioncam') {
             const progress = progressLine(`${stem} fusion-cam region map`);
-            const f = await session.fusion(c, params, { gradientMethod, method: regionMethod, variant: scoreVariant, ...shared(progress) });
+            const f = await session.fusion(c, params, { gradientMethod, method: regionMethod, variant: regionVariant, ...shared(progress) });
             maps[m] = f.map;
             details[m] = {
               variant,
               gradientMethod,
               regionMethod,
-              regionVariant: scoreVariant,
+              regionVariant: regionVariant,
               theta,
               tau,
               weights: params.weights,
@@ -146,9 +148,9 @@ export async function runExplain(argv: string[], early: CliScoreWorkers | null =
             details[m] = { allZero: g.allZero, warnings: g.warnings };
           } else {
             const progress = progressLine(`${stem} ${m}`);
-            const r = await session.regionMap(c, { method: m as RegionMethodId, variant: scoreVariant, ...shared(progress) });
+            const r = await session.regionMap(c, { method: m as RegionMethodId, variant: regionVariant, ...shared(progress) });
             maps[m] = r.map;
-            details[m] = { variant: scoreVariant, forwardPasses: r.forwardPasses, constantChannels: r.constantChannels };
+            details[m] = { variant: regionVariant, forwardPasses: r.forwardPasses, constantChannels: r.constantChannels };
           }
           timings[m] = performance.now() - t;
           if (remote) {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { combineStage, fuseStage, fusionCam, type Probe } from './fusion';
 import { fusion as fusionReference, maxAbsDiff, normalize } from '../test-utils/camReference';
-import type { Variant } from './maps';
+import type { FusionVariant } from './maps';
 
 const Lg = Float32Array.from([0, 0.1, 0.2, 0.3, 0, 0.4, 0.9, 1, 0, 0.3, 0.8, 0.6, 0, 0, 0.1, 0.05]);
 const Lr = Float32Array.from([0.1, 0.2, 0.3, 0.2, 0.2, 0.7, 1, 0.8, 0.3, 0.6, 0.9, 0.5, 0, 0.2, 0.3, 0.1]);
@@ -134,7 +134,7 @@ describe('Fusion-CAM: the spec §6 worked example (τ = 1)', () => {
 });
 
 describe('Fusion-CAM: manual contribution weights', () => {
-  it.each(['reference', 'xplain'] as Variant[])('%s: step 3 uses γ and 1 − γ instead of the βs', async (variant) => {
+  it.each(['reference', 'xplain'] as FusionVariant[])('%s: step 3 uses γ and 1 − γ instead of the βs', async (variant) => {
     const gamma = 0.3;
     const stage = await combineStage(Lg, Lr, { theta: 10, variant, weights: { mode: 'manual', gradientShare: gamma } }, toyProbe());
     expect(stage.betas.gradientStep3).toBe(gamma);
@@ -149,7 +149,7 @@ describe('Fusion-CAM: degenerate cases (no NaN, reported)', () => {
   /** Masking lowers the score: both β are negative, so β_g + β_r < 0. */
   const falling: Probe = { baseline: 0.5, probability: async (m) => 0.5 - 0.4 * mean(m) };
 
-  it.each(['reference', 'xplain'] as Variant[])('%s: β sums ≤ 0 give a warning, finite maps equal to the JS reference', async (variant) => {
+  it.each(['reference', 'xplain'] as FusionVariant[])('%s: β sums ≤ 0 give a warning, finite maps equal to the JS reference', async (variant) => {
     const r = await fusionCam(Lg, Lr, { theta: 10, tau: 1, variant, weights: { mode: 'auto' } }, falling);
     const ref = fusionReference(Lg, Lr, (m) => 0.5 - 0.4 * mean(m), 0.5, 10, 1, variant);
     expect(r.betas.gradient).toBeLessThan(0);
@@ -160,7 +160,7 @@ describe('Fusion-CAM: degenerate cases (no NaN, reported)', () => {
     if (variant === 'reference') expect(r.warnings.join('\n')).toMatch(/β_g \+ β_r = .* ≤ 0/);
   });
 
-  it.each(['reference', 'xplain'] as Variant[])('%s: an all-zero gradient map gives a warning and finite maps', async (variant) => {
+  it.each(['reference', 'xplain'] as FusionVariant[])('%s: an all-zero gradient map gives a warning and finite maps', async (variant) => {
     const zero = new Float32Array(16);
     const r = await fusionCam(zero, Lr, { theta: 10, tau: 1, variant, weights: { mode: 'auto' } }, toyProbe());
     const ref = fusionReference(zero, Lr, (m) => 0.01 + 0.9 * mean(m), 0.01, 10, 1, variant);
@@ -170,7 +170,7 @@ describe('Fusion-CAM: degenerate cases (no NaN, reported)', () => {
     expect(maxAbsDiff(r.map, ref.map)).toBeLessThan(1e-6);
   });
 
-  it.each(['reference', 'xplain'] as Variant[])('%s: constant maps everywhere give warnings, zeros, no NaN', async (variant) => {
+  it.each(['reference', 'xplain'] as FusionVariant[])('%s: constant maps everywhere give warnings, zeros, no NaN', async (variant) => {
     const zero = new Float32Array(16);
     const r = await fusionCam(zero, zero, { theta: 10, tau: 1, variant, weights: { mode: 'auto' } }, toyProbe());
     expect(r.map.every((v) => v === 0)).toBe(true);

@@ -3,7 +3,7 @@
  * input comes from a `probe`, so the same code runs on a real network and on the spec's toy
  * example. Steps 1–4 depend on θ and the weights; step 5 only on τ.
  */
-import { denoiseGradientMap, isConstant, normalizeMap, similarityFusion, weightedSum, type Variant } from './maps';
+import { denoiseGradientMap, isConstant, normalizeMap, similarityFusion, weightedSum, type FusionVariant } from './maps';
 
 export type ContributionWeights = { mode: 'auto' } | { mode: 'manual'; gradientShare: number };
 
@@ -12,7 +12,7 @@ export interface FusionParams {
   theta: number;
   /** Agreement tolerance τ > 0 (1 in the paper). */
   tau: number;
-  variant: Variant;
+  variant: FusionVariant;
   weights: ContributionWeights;
 }
 

@@ -3,7 +3,7 @@
  * values, so these run in well under a millisecond and need no tensors.
  */
 
-export type Variant = 'reference' | 'xplain';
+export type FusionVariant = 'reference' | 'xplain';
 
 export interface MapStats {
   min: number;
@@ -35,7 +35,7 @@ export function mapStats(map: ArrayLike<number>): MapStats {
  * reference: subtract the min, divide by the max only if it is > 0 (a constant map becomes 0);
  * xplain: divide by (max − min + 1e-8).
  */
-export function normalizeMap(map: ArrayLike<number>, variant: Variant = 'reference'): Float32Array {
+export function normalizeMap(map: ArrayLike<number>, variant: FusionVariant = 'reference'): Float32Array {
   const { min, max } = mapStats(map);
   const out = new Float32Array(map.length);
   if (!Number.isFinite(min)) return out;
@@ -69,7 +69,7 @@ export function percentile(values: ArrayLike<number>, theta: number): number {
  * Fusion-CAM step 1. reference: zero pixels < P_θ (θ = 0 skips), then N;
  * xplain: keep pixels > P_θ, zero the rest, no re-normalisation.
  */
-export function denoiseGradientMap(map: Float32Array, theta: number, variant: Variant): { map: Float32Array; threshold: number } {
+export function denoiseGradientMap(map: Float32Array, theta: number, variant: FusionVariant): { map: Float32Array; threshold: number } {
   const threshold = percentile(map, theta);
   if (variant === 'xplain') {
     const out = new Float32Array(map.length);
@@ -98,7 +98,7 @@ export function similarityFusion(
   region: Float32Array,
   betaRegion: number,
   tau: number,
-  variant: Variant,
+  variant: FusionVariant,
 ): Float32Array {
   if (!(tau > 0)) throw new Error(`Agreement tolerance τ must be > 0, got ${tau}`);
   // τ runs on every slider step: one pass computes F and its range, a second normalises in

@@ -11,10 +11,10 @@ import type { ModelSplit } from './model/camModel';
 import type { ExplainableModel } from './model/explainable';
 import { GRADIENT_METHODS, reluUpsample, type GradientMethodId } from './methods/gradient';
 import { REGION_METHODS } from './methods/registry';
-import { softmaxAt, type RegionContext, type RegionMethodId, type RegionProgress, type RegionResult, type ScoreCamVariant } from './methods/region';
+import { softmaxAt, type RegionContext, type RegionMethodId, type RegionProgress, type RegionResult, type RegionVariant } from './methods/region';
 import { scoreCamChannelScores } from './methods/scoreCam';
 import { combineStage, fuseStage, type CombinedStage, type FusionParams, type FusionResult, type Probe } from './fusion';
-import { isConstant, mapStats, normalizeMap, type Variant } from './maps';
+import { isConstant, mapStats, normalizeMap, type FusionVariant } from './maps';
 import { CamError } from './errors';
 
 export interface Prediction {
@@ -34,7 +34,7 @@ export interface GradientMapResult {
 
 export interface RegionRunOptions {
   method?: RegionMethodId;
-  variant?: ScoreCamVariant;
+  variant?: RegionVariant;
   batchSize?: number;
   signal?: AbortSignal;
   onProgress?(p: RegionProgress): void;
@@ -75,7 +75,7 @@ export function nonFiniteActivationsMessage(layer: string, bad: number, total: n
  * A gradient-family saliency (Σ_k w_k A_k at feature resolution) → the map: ReLU, upsample to
  * the input size, checks (non-finite values refused, all-zero and constant maps reported), N.
  */
-export async function gradientMapFromSaliency(sal: tf.Tensor2D, inputSize: [number, number], label: string, method: GradientMethodId, variant: Variant): Promise<GradientMapResult> {
+export async function gradientMapFromSaliency(sal: tf.Tensor2D, inputSize: [number, number], label: string, method: GradientMethodId, variant: FusionVariant): Promise<GradientMapResult> {
   const up = await reluUpsample(sal, inputSize);
   const stats = mapStats(up);
   const warnings: string[] = [];
@@ -203,7 +203,7 @@ export class ExplanationSession {
   }
 
   /** A gradient-family map, cached per (class, method, variant). */
-  gradientMap(c: number, method: GradientMethodId = 'gradcam', variant: Variant = 'reference'): Promise<GradientMapResult> {
+  gradientMap(c: number, method: GradientMethodId = 'gradcam', variant: FusionVariant = 'reference'): Promise<GradientMapResult> {
     const key = `${c}|${method}|${variant}`;
     let hit = this.gradMapCache.get(key);
     if (!hit) {
@@ -231,7 +231,7 @@ export class ExplanationSession {
     return this.activationCheck;
   }
 
-  private async computeGradientMap(c: number, method: GradientMethodId, variant: Variant): Promise<GradientMapResult> {
+  private async computeGradientMap(c: number, method: GradientMethodId, variant: FusionVariant): Promise<GradientMapResult> {
     const impl = GRADIENT_METHODS[method];
     if (!impl) throw new CamError(`Unknown gradient method "${method}"`);
     await this.finiteActivations();
@@ -308,7 +308,7 @@ export class ExplanationSession {
    * Score-CAM scores of some channels only, for another worker's Score-CAM run on the same
    * model, image and layer (the remote half of a two-core run). Not cached.
    */
-  async scoreCamChannelScores(c: number, variant: ScoreCamVariant, channels: number[], batchSize = 32): Promise<Float32Array> {
+  async scoreCamChannelScores(c: number, variant: RegionVariant, channels: number[], batchSize = 32): Promise<Float32Array> {
     this.checkClass(c);
     this.assertLive();
     await this.finiteActivations();
@@ -429,7 +429,7 @@ export class ExplanationSession {
   /** Fusion-CAM end to end; steps 1–4 are cached per (θ, variant, weights, maps), step 5 is free. */
   async fusion(c: number, params: FusionParams, opts: FusionRunOptions = {}): Promise<FusionResult> {
     const gradientMethod = opts.gradientMethod ?? 'gradcam';
-    const regionVariant: ScoreCamVariant = opts.variant ?? params.variant;
+    const regionVariant: RegionVariant = opts.variant ?? params.variant;
     const [grad, region, pb] = await Promise.all([
       this.gradientMap(c, gradientMethod, params.variant),
       this.regionMap(c, { ...opts, variant: regionVariant }),

@@ -1,8 +1,8 @@
 /**
  * Messages between the CLI's main thread and its Score-CAM worker threads (scoreWorker.ts): the
- * Node counterpart of src/worker/scoreHelperProtocol.ts. Everything here is structured-cloneable.
+ * Node counterpart of src/worker/helperEngineProtocol.ts. Everything here is structured-cloneable.
  */
-import type { ScoreCamVariant } from '../engine/methods/region';
+import type { RegionVariant } from '../engine/methods/region';
 import type { NodeBackend } from './backend';
 
 /** How to load the model: the CLI's own --model / --preprocessing / --labels values. */
@@ -16,7 +16,7 @@ export type ScoreWorkerRequest =
   | { type: 'init'; backend: NodeBackend; model: ScoreWorkerModel }
   /** A new image or layer: the worker builds its session from this input (model input space, H×W×3). */
   | { type: 'session'; key: number; input: Float32Array; layer: string }
-  | { type: 'scores'; id: number; key: number; classIndex: number; variant: ScoreCamVariant; channels: number[]; batchSize: number };
+  | { type: 'scores'; id: number; key: number; classIndex: number; variant: RegionVariant; channels: number[]; batchSize: number };
 
 export type ScoreWorkerReply =
   | { type: 'ready'; backend: string }

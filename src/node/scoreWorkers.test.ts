@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import type { CamModel } from '../engine/model/camModel';
-import type { RegionResult, ScoreCamVariant } from '../engine/methods/region';
+import type { RegionResult, RegionVariant } from '../engine/methods/region';
 import { toModelInput } from '../engine/image';
 import { ExplanationSession } from '../engine/session';
 import { loadCamModel } from '../cli/common';
@@ -56,7 +56,7 @@ afterAll(async () => {
 
 /** One-engine Score-CAM results, computed once per (layer, variant, batch). */
 const oneEngine = new Map<string, Promise<{ c: number; result: RegionResult }>>();
-function oneEngineRun(layer: string, variant: ScoreCamVariant, batchSize: number) {
+function oneEngineRun(layer: string, variant: RegionVariant, batchSize: number) {
   const k = `${layer}|${variant}|${batchSize}`;
   if (!oneEngine.has(k)) {
     oneEngine.set(k, (async () => {
@@ -71,7 +71,7 @@ function oneEngineRun(layer: string, variant: ScoreCamVariant, batchSize: number
 }
 
 /** The one-engine map, then the same run with the worker; both sessions disposed. */
-async function bothWays(layer: string, variant: ScoreCamVariant, batchSize: number, workers: ScoreWorkers, crashAfter?: number) {
+async function bothWays(layer: string, variant: RegionVariant, batchSize: number, workers: ScoreWorkers, crashAfter?: number) {
   const { c, result: one } = await oneEngineRun(layer, variant, batchSize);
 
   const session2 = await ExplanationSession.create(model, input, layer);

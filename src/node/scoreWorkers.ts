@@ -1,6 +1,6 @@
 /**
  * The CLI's side of its Score-CAM worker threads (scoreWorker.ts), the Node counterpart of the
- * app's ScoreHelper (src/worker/scoreHelper.ts): starts them, sends each the image once, and
+ * app's HelperEngine (src/worker/helperEngine.ts): starts them, sends each the image once, and
  * turns "score these channels" into a promise for RegionContext.remoteScores. Score-CAM takes
  * batches from the front of the channel order on the main thread and hands batches from the back
  * to these workers; any failure of a worker rejects, and Score-CAM scores those channels itself,
@@ -9,7 +9,7 @@
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { ScoreCamVariant } from '../engine/methods/region';
+import type { RegionVariant } from '../engine/methods/region';
 import type { NodeBackend } from './backend';
 import type { ScoreWorkerModel, ScoreWorkerReply, ScoreWorkerRequest } from './scoreWorkerProtocol';
 
@@ -31,7 +31,7 @@ export interface ScoreRun {
   input: Float32Array;
   layer: string;
   classIndex: number;
-  variant: ScoreCamVariant;
+  variant: RegionVariant;
   batchSize: number;
 }
 

@@ -17,7 +17,7 @@ import { startLayerThumbnails, type ThumbContext } from './layerThumbJob';
 import { decodeImage } from './decodeImage';
 import { handleEvaluation, noteEvaluationMessage, type EvaluationHost } from './evaluationJobs';
 import { CONTROL, type BackendChoice, type WorkerReply, type WorkerRequest } from './protocol';
-import { ScoreHelper } from './scoreHelper';
+import { HelperEngine } from './helperEngine';
 import { runLiveFrame } from './liveJob';
 
 interface WorkerScope {
@@ -51,8 +51,8 @@ let image: { gen: number; rgba: RgbImage } | null = null;
 let session: ExplanationSession | null = null;
 /** The model input of the current session (the Score-CAM helper builds its own session from it). */
 let sessionInput: Float32Array | null = null;
-/** A second engine for Score-CAM on the second core (wasm only; see scoreHelperWorker.ts). */
-let helper: ScoreHelper | null = null;
+/** A second engine for Score-CAM on the second core (wasm only; see helperEngineWorker.ts). */
+let helper: HelperEngine | null = null;
 let sessionGen = -1;
 /** Counts sessions, so the helper's session key changes with the model or preprocessing too. */
 let sessionCounter = 0;
@@ -104,7 +104,7 @@ function syncHelper(): void {
   const want = backendState?.backend === 'wasm';
   // a new helper gets the model from the adopt() that follows every call of this
   if (want && !helper) {
-    helper = ScoreHelper.start(wasmBuild);
+    helper = HelperEngine.start(wasmBuild);
   } else if (!want && helper) {
     helper.terminate();
     helper = null;
@@ -204,7 +204,7 @@ function liveSession(gen: number): ExplanationSession {
 }
 
 /** Requests that compute on the model: pointless on a lost context (the page recomputes after recovery). */
-const COMPUTE_REQUESTS = new Set<WorkerRequest['type']>(['session', 'gradcam', 'region', 'combine', 'metrics', 'batchEval', 'layerThumbs']);
+const COMPUTE_REQUESTS = new Set<WorkerRequest['type']>(['session', 'gradient', 'region', 'combine', 'metrics', 'batchEval', 'layerThumbs']);
 
 async function handle(req: WorkerRequest): Promise<void> {
   if (req.type === 'loseWebglContext') {
@@ -245,12 +245,12 @@ async function handle(req: WorkerRequest): Promise<void> {
     case 'session':
       await startSession(req.gen, req.layer);
       return;
-    case 'gradcam': {
+    case 'gradient': {
       const s = liveSession(req.gen);
       const method = req.method ?? 'gradcam';
       const r = await s.gradientMap(req.classIndex, method, req.variant);
       const map = Float32Array.from(r.map); // the session keeps its own copy cached
-      post({ type: 'gradcam', gen: req.gen, classIndex: req.classIndex, variant: req.variant, method, map, warnings: r.warnings, forwardPasses: forwardPasses() }, [map.buffer]);
+      post({ type: 'gradient', gen: req.gen, classIndex: req.classIndex, variant: req.variant, method, map, warnings: r.warnings, forwardPasses: forwardPasses() }, [map.buffer]);
       return;
     }
     case 'region':

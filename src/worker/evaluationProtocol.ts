@@ -4,9 +4,9 @@
  * uses a shared word (like Score-CAM): the metric loops never yield to the worker's event loop
  * on wasm/cpu, so a "cancel" message would be read only after the run.
  */
-import type { Variant } from '../engine/maps';
+import type { FusionVariant } from '../engine/maps';
 import type { GradientMethodId } from '../engine/methods/gradient';
-import type { RegionMethodId, ScoreCamVariant } from '../engine/methods/region';
+import type { RegionMethodId, RegionVariant } from '../engine/methods/region';
 
 /** The evaluation control words: per kind of job, jobs with an id below the word's value are cancelled. */
 export const EVALUATION_CONTROL = { metrics: 0, batch: 1, length: 2 } as const;
@@ -20,8 +20,8 @@ export interface MetricsItem {
 
 export interface BatchSettings {
   methods: string[];
-  variant: Variant;
-  scoreCamVariant: ScoreCamVariant;
+  variant: FusionVariant;
+  scoreCamVariant: RegionVariant;
   gradientMethod: GradientMethodId;
   regionMethod: RegionMethodId;
   theta: number;

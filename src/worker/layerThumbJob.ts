@@ -8,7 +8,7 @@ import { toModelInput, type RgbImage } from '../engine/image';
 import type { ExplainableModel } from '../engine/model/explainable';
 import { layerThumbnails } from '../engine/model/layerThumbnails';
 import type { ModelReply, ModelRequest } from './modelProtocol';
-import type { HelperThumb } from './scoreHelperProtocol';
+import type { HelperThumb } from './helperEngineProtocol';
 
 export interface ThumbContext {
   model(): ExplainableModel | null;

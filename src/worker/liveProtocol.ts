@@ -4,7 +4,7 @@
  * each other in the worker's queue.
  */
 import type { Prediction } from '../engine/session';
-import type { Variant } from '../engine/maps';
+import type { FusionVariant } from '../engine/maps';
 import type { GradientMethodId } from '../engine/methods/gradient';
 
 export interface LiveFrameRequest {
@@ -15,7 +15,7 @@ export interface LiveFrameRequest {
   /** Target class; null = the frame's top-1 prediction (as for a photo). */
   classIndex: number | null;
   method: GradientMethodId;
-  variant: Variant;
+  variant: FusionVariant;
   /** Target layer; undefined = the model's default layer. */
   layer?: string;
 }
@@ -32,7 +32,7 @@ export type LiveReply =
       height: number;
       classIndex: number;
       method: GradientMethodId;
-      variant: Variant;
+      variant: FusionVariant;
       layer: string;
       predictions: Prediction[];
       warnings: string[];

@@ -15,7 +15,7 @@ import { loadLayersModelFrom } from '../engine/model/artifacts';
 import { describeRegistryModel, IMAGENET_LABELS } from '../engine/model/registry';
 import { PREPROCESSING, preprocessingById, type ModelDescriptor, type Preprocessing } from '../engine/model/descriptor';
 import { CamError } from '../engine/errors';
-import { fetchLabels } from './fetchModel';
+import { fetchLabels } from './fetchLabels';
 import type { LoadedModelInfo } from './protocol';
 import type { ModelDetails, ModelFileEntry } from './modelProtocol';
 

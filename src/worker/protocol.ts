@@ -6,7 +6,7 @@
 import type { LayerInfo } from '../engine/model/camModel';
 import type { Prediction } from '../engine/session';
 import type { FusionBetas } from '../engine/fusion';
-import type { Variant } from '../engine/maps';
+import type { FusionVariant } from '../engine/maps';
 import type { ContributionWeights } from '../engine/fusion';
 import type { GradientMethodId } from '../engine/methods/gradient';
 import type { RegionMethodId } from '../engine/methods/region';
@@ -46,7 +46,7 @@ export interface LoadedModelInfo {
 export interface StageData {
   classIndex: number;
   theta: number;
-  variant: Variant;
+  variant: FusionVariant;
   weights: ContributionWeights;
   gradientMethod?: GradientMethodId;
   regionMethod?: RegionMethodId;
@@ -64,9 +64,9 @@ export type WorkerRequest =
   | { type: 'loadModel'; modelId: string; localBase?: string }
   | { type: 'setImage'; gen: number; blob: Blob; displayMaxSide: number }
   | { type: 'session'; gen: number; layer?: string }
-  | { type: 'gradcam'; gen: number; classIndex: number; variant: Variant; method?: GradientMethodId }
-  | { type: 'region'; gen: number; job: number; classIndex: number; variant: Variant; batchSize: number; method?: RegionMethodId }
-  | { type: 'combine'; gen: number; classIndex: number; theta: number; variant: Variant; weights: ContributionWeights; gradientMethod?: GradientMethodId; regionMethod?: RegionMethodId }
+  | { type: 'gradient'; gen: number; classIndex: number; variant: FusionVariant; method?: GradientMethodId }
+  | { type: 'region'; gen: number; job: number; classIndex: number; variant: FusionVariant; batchSize: number; method?: RegionMethodId }
+  | { type: 'combine'; gen: number; classIndex: number; theta: number; variant: FusionVariant; weights: ContributionWeights; gradientMethod?: GradientMethodId; regionMethod?: RegionMethodId }
   | { type: 'cancel'; job: number }
   /** Diagnostics: forces a WebGL context loss (WEBGL_lose_context), as a GPU reset would. */
   | { type: 'loseWebglContext' }
@@ -81,9 +81,9 @@ export type WorkerReply =
   | { type: 'modelError'; modelId: string; message: string }
   | { type: 'imageDecoded'; gen: number; width: number; height: number; displayWidth: number; displayHeight: number; displayPixels: Uint8ClampedArray<ArrayBuffer> }
   | { type: 'sessionReady'; gen: number; layer: string; predictions: Prediction[]; forwardPasses: number; numTensors: number }
-  | { type: 'gradcam'; gen: number; classIndex: number; variant: Variant; method?: GradientMethodId; map: Float32Array; warnings: string[]; forwardPasses: number }
+  | { type: 'gradient'; gen: number; classIndex: number; variant: FusionVariant; method?: GradientMethodId; map: Float32Array; warnings: string[]; forwardPasses: number }
   | { type: 'regionProgress'; gen: number; job: number; classIndex: number; done: number; total: number; partial: Float32Array | null }
-  | { type: 'region'; gen: number; job: number; classIndex: number; variant: Variant; method?: RegionMethodId; map: Float32Array; forwardPasses: number; ms: number; numTensors: number; /** passes the Score-CAM helper worker ran */ helperPasses?: number }
+  | { type: 'region'; gen: number; job: number; classIndex: number; variant: FusionVariant; method?: RegionMethodId; map: Float32Array; forwardPasses: number; ms: number; numTensors: number; /** passes the Score-CAM helper worker ran */ helperPasses?: number }
   | { type: 'regionCancelled'; gen: number; job: number; classIndex: number }
   | { type: 'combined'; gen: number; stage: StageData; forwardPasses: number; numTensors: number }
   | { type: 'combineSkipped'; gen: number }

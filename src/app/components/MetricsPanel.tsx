@@ -25,9 +25,9 @@ export function useScorableMaps(): ScorableMap[] {
   const maps = usePanelMaps();
   const settings = useAppStore((s) => s.settings);
   const regionDone = useAppStore((s) => s.results.region?.status === 'done');
-  const ids: PanelId[] = settings.showIntermediate ? ['gradcam', 'scorecam', 'fusioncam', 'denoised', 'combined'] : ['gradcam', 'scorecam', 'fusioncam'];
+  const ids: PanelId[] = settings.showIntermediate ? ['gradient', 'region', 'fusioncam', 'denoised', 'combined'] : ['gradient', 'region', 'fusioncam'];
   return ids
-    .filter((id) => maps[id] !== null && (id === 'gradcam' || regionDone))
+    .filter((id) => maps[id] !== null && (id === 'gradient' || regionDone))
     .map((id) => ({ panel: id, title: panelTitle(id, settings, PANEL_TITLES[id]), map: maps[id]! }));
 }
 

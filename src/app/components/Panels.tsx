@@ -6,7 +6,7 @@ import { ErrorBoundary } from './ErrorBoundary';
 import { PANEL_TITLES, shortLabel, useFusion, usePanelMaps, useTargetClass, type PanelId } from '../derived';
 import { nonFiniteMessage, valueRange } from '../render';
 import { exportPanel } from '../export';
-import { cancelScoreCam, startRegion } from '../engineClient';
+import { cancelRegion, startRegion } from '../engineClient';
 import { panelTitle } from '../methodChoice';
 import { MetricsPanel } from './MetricsPanel';
 
@@ -86,25 +86,25 @@ export function Panels() {
   const maps = usePanelMaps();
   const fusion = useFusion();
   const target = useTargetClass();
-  const ids: PanelId[] = settings.showIntermediate ? ['gradcam', 'scorecam', 'fusioncam', 'denoised', 'combined'] : ['gradcam', 'scorecam', 'fusioncam'];
-  const shared = useMemo(() => valueRange(ids.map((i) => maps[i]).filter((m): m is Float32Array => m !== null)), [maps.gradcam, maps.scorecam, maps.fusioncam, maps.denoised, maps.combined, settings.showIntermediate]); // eslint-disable-line react-hooks/exhaustive-deps
+  const ids: PanelId[] = settings.showIntermediate ? ['gradient', 'region', 'fusioncam', 'denoised', 'combined'] : ['gradient', 'region', 'fusioncam'];
+  const shared = useMemo(() => valueRange(ids.map((i) => maps[i]).filter((m): m is Float32Array => m !== null)), [maps.gradient, maps.region, maps.fusioncam, maps.denoised, maps.combined, settings.showIntermediate]); // eslint-disable-line react-hooks/exhaustive-deps
   const region = results.region;
   const running = region?.status === 'running';
   const className = target ? shortLabel(target.label) : '';
   const stage = results.stage;
 
   const status: Record<PanelId, { text: string; notes: string[]; info?: string[] }> = {
-    gradcam: {
+    gradient: {
       text:
-        results.gradcamError ??
-        (results.gradcam && target
+        results.gradientError ??
+        (results.gradient && target
           ? `${className} · class ${target.index}${target.probability !== null ? ` · ${(target.probability * 100).toFixed(1)}%` : ''} · ${results.layer ?? ''}`
           : hasImage
             ? 'computing…'
             : ''),
-      notes: results.gradcam?.warnings ?? [],
+      notes: results.gradient?.warnings ?? [],
     },
-    scorecam: {
+    region: {
       text:
         results.regionError ??
         (region?.status === 'done'
@@ -119,7 +119,7 @@ export function Panels() {
     fusioncam: {
       text: results.stageError ?? (stage ? `θ ${stage.theta} · τ ${settings.tau}` : running ? 'waiting for Score-CAM' : region?.status === 'cancelled' ? 'needs Score-CAM' : ''),
       // Grad-CAM's own warnings are shown under Grad-CAM
-      notes: (fusion?.warnings ?? []).filter((w) => !(results.gradcam?.warnings ?? []).includes(w)),
+      notes: (fusion?.warnings ?? []).filter((w) => !(results.gradient?.warnings ?? []).includes(w)),
       info: stage
         ? [
             `β_g ${fmt(stage.betas.gradient)} · β_r ${fmt(stage.betas.region)} · β_dr ${fmt(stage.betas.combined)} (p_b ${fmt(stage.betas.baseline)})`,
@@ -141,8 +141,8 @@ export function Panels() {
         const problem = maps[id] ? nonFiniteMessage(maps[id]) : null;
         const map = problem ? null : maps[id];
         const range: [number, number] = settings.scale === 'shared' ? shared : map ? valueRange([map]) : [0, 1];
-        const showProgress = running && (id === 'scorecam' || id === 'fusioncam');
-        const ready = id === 'scorecam' ? region?.status === 'done' && map !== null : map !== null;
+        const showProgress = running && (id === 'region' || id === 'fusioncam');
+        const ready = id === 'region' ? region?.status === 'done' && map !== null : map !== null;
         const st = status[id];
         return (
           <ErrorBoundary key={id} name={title}>
@@ -171,8 +171,8 @@ export function Panels() {
                 {showProgress && (
                   <div className="panel-overlay">
                     <Progress title={title} done={region!.done} total={region!.total} />
-                    {id === 'scorecam' && (
-                      <button type="button" className="danger" onClick={cancelScoreCam}>
+                    {id === 'region' && (
+                      <button type="button" className="danger" onClick={cancelRegion}>
                         Cancel
                       </button>
                     )}
@@ -183,7 +183,7 @@ export function Panels() {
                 <span className="muted small panel-status" title={st.text}>
                   {st.text}
                 </span>
-                {id === 'scorecam' && region?.status === 'cancelled' && (
+                {id === 'region' && region?.status === 'cancelled' && (
                   <button type="button" className="secondary" onClick={startRegion}>
                     Compute {title}
                   </button>

@@ -10,7 +10,7 @@ import { ClassRangeNotice } from './ClassRangeNotice';
 import { MethodControls } from './MethodControls';
 import { LayerPicker } from './LayerPicker';
 import { CustomModelDrop } from './CustomModelDrop';
-import type { Variant } from '../../engine/maps';
+import type { FusionVariant } from '../../engine/maps';
 import type { ScaleMode, WeightsMode } from '../store/settings';
 
 function Section({ title, children }: { title: string; children: ReactNode }) {
@@ -168,7 +168,7 @@ function ExplanationSettings() {
   return (
     <Section title="Explanation">
       <MethodControls />
-      <Select<Variant>
+      <Select<FusionVariant>
         label="Variant"
         value={s.variant}
         options={[
@@ -197,7 +197,7 @@ function DisplaySettings() {
   const s = useAppStore((st) => st.settings);
   const set = useAppStore((st) => st.setSettings);
   const setUi = useAppStore((st) => st.setUi);
-  const hasResults = useAppStore((st) => st.results.gradcam !== null);
+  const hasResults = useAppStore((st) => st.results.gradient !== null);
   const [busy, setBusy] = useState(false);
   return (
     <Section title="Display">

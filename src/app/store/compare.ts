@@ -1,6 +1,6 @@
 /** Compare: a pinned explanation shown next to the current one. */
 import type { StateCreator } from 'zustand';
-import type { Variant } from '../../engine/maps';
+import type { FusionVariant } from '../../engine/maps';
 import type { GradientMethodId } from '../../engine/methods/gradient';
 import type { RegionMethodId } from '../../engine/methods/region';
 import type { WeightsMode } from './settings';
@@ -11,7 +11,7 @@ export interface PinSpec {
   modelId: string;
   layer: string;
   classIndex: number;
-  variant: Variant;
+  variant: FusionVariant;
   gradientMethod: GradientMethodId;
   regionMethod: RegionMethodId;
   theta: number;

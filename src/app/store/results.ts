@@ -1,15 +1,15 @@
 /** What the engine has computed for the current image. */
 import type { StateCreator } from 'zustand';
 import type { Prediction } from '../../engine/session';
-import type { Variant } from '../../engine/maps';
+import type { FusionVariant } from '../../engine/maps';
 import type { StageData } from '../../worker/protocol';
 import type { GradientMethodId } from '../../engine/methods/gradient';
 import type { RegionMethodId } from '../../engine/methods/region';
 import type { AppState } from './index';
 
-export interface GradcamResult {
+export interface GradientResult {
   classIndex: number;
-  variant: Variant;
+  variant: FusionVariant;
   method?: GradientMethodId;
   map: Float32Array;
   warnings: string[];
@@ -18,7 +18,7 @@ export interface GradcamResult {
 export interface RegionState {
   job: number;
   classIndex: number;
-  variant: Variant;
+  variant: FusionVariant;
   method?: RegionMethodId;
   status: 'running' | 'done' | 'cancelled' | 'error';
   done: number;
@@ -34,8 +34,8 @@ export interface ResultsState {
   layer: string | null;
   predictions: Prediction[];
   sessionError: string | null;
-  gradcam: GradcamResult | null;
-  gradcamError: string | null;
+  gradient: GradientResult | null;
+  gradientError: string | null;
   region: RegionState | null;
   regionError: string | null;
   stage: StageData | null;
@@ -51,8 +51,8 @@ export const EMPTY_RESULTS: ResultsState = {
   layer: null,
   predictions: [],
   sessionError: null,
-  gradcam: null,
-  gradcamError: null,
+  gradient: null,
+  gradientError: null,
   region: null,
   regionError: null,
   stage: null,

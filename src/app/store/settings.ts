@@ -1,6 +1,6 @@
 /** Explanation and display settings: everything the URL query mirrors. */
 import type { StateCreator } from 'zustand';
-import type { Variant } from '../../engine/maps';
+import type { FusionVariant } from '../../engine/maps';
 import type { ColormapId } from '../colormaps';
 import type { BackendChoice } from '../../worker/protocol';
 import type { GradientMethodId } from '../../engine/methods/gradient';
@@ -14,7 +14,7 @@ export type WeightsMode = 'auto' | 'manual';
 export interface Settings {
   theta: number;
   tau: number;
-  variant: Variant;
+  variant: FusionVariant;
   weightsMode: WeightsMode;
   /** Manual gradient share γ ∈ [0, 1]. */
   gamma: number;

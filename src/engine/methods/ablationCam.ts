@@ -9,9 +9,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { normalizeMap } from '../maps';
 import { throwIfAborted } from '../errors';
 import { reluUpsample } from './gradient';
-import type { RegionCamMethod, RegionContext, RegionResult, ScoreCamVariant } from './region';
+import type { RegionCamMethod, RegionContext, RegionResult, RegionVariant } from './region';
 
-function normalizeAblation(map: Float32Array, variant: ScoreCamVariant): Float32Array {
+function normalizeAblation(map: Float32Array, variant: RegionVariant): Float32Array {
   if (variant === 'reference') return normalizeMap(map, 'reference');
   let mn = Infinity;
   let mx = -Infinity;
@@ -24,7 +24,7 @@ function normalizeAblation(map: Float32Array, variant: ScoreCamVariant): Float32
   return out;
 }
 
-export async function ablationCamRun(ctx: RegionContext, variant: ScoreCamVariant): Promise<RegionResult> {
+export async function ablationCamRun(ctx: RegionContext, variant: RegionVariant): Promise<RegionResult> {
   const { A, inputSize, classIndex: c } = ctx;
   const [, h, w, K] = A.shape;
   const zc = ctx.imageLogits[c];

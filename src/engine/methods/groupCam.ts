@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { normalizeMap } from '../maps';
 import { throwIfAborted } from '../errors';
 import { gaussianBlur } from '../metrics/blur';
-import type { RegionCamMethod, RegionContext, RegionResult, ScoreCamVariant } from './region';
+import type { RegionCamMethod, RegionContext, RegionResult, RegionVariant } from './region';
 
 export const GROUP_CAM_GROUPS = 32;
 
@@ -29,7 +29,7 @@ async function download(t: tf.Tensor): Promise<Float32Array> {
   return d;
 }
 
-export async function groupCamRun(ctx: RegionContext, variant: ScoreCamVariant): Promise<RegionResult> {
+export async function groupCamRun(ctx: RegionContext, variant: RegionVariant): Promise<RegionResult> {
   const { A, x, inputSize, classIndex: c } = ctx;
   const [, h, w, K] = A.shape;
   const [H, W] = inputSize;

@@ -1,7 +1,7 @@
 /** What a region-family method (Score-CAM, Group-CAM, Ablation-CAM, …) gets to work with. */
 import type * as tf from '@tensorflow/tfjs-core';
 
-export type ScoreCamVariant = 'reference' | 'xplain' | 'original';
+export type RegionVariant = 'reference' | 'xplain' | 'original';
 
 export interface RegionProgress {
   /** Forward-pass inputs scored so far and in all. */
@@ -40,7 +40,7 @@ export interface RegionContext {
    */
   remoteScores?(channels: number[]): Promise<Float32Array>;
   /** Another region map of the same image and class, through the caller's cache (Union-CAM uses Score-CAM). */
-  regionMap?(method: RegionMethodId, variant: ScoreCamVariant): Promise<RegionResult>;
+  regionMap?(method: RegionMethodId, variant: RegionVariant): Promise<RegionResult>;
 }
 
 export interface RegionResult {
@@ -61,7 +61,7 @@ export type RegionMethodId = 'scorecam' | 'groupcam' | 'ablationcam' | 'unioncam
 export interface RegionCamMethod {
   id: RegionMethodId;
   label: string;
-  run(ctx: RegionContext, variant: ScoreCamVariant): Promise<RegionResult>;
+  run(ctx: RegionContext, variant: RegionVariant): Promise<RegionResult>;
 }
 
 /** log-sum-exp-stable softmax of one row. */

@@ -14,7 +14,7 @@ import { ExplanationSession } from '../session';
 import { DEFAULT_FUSION_PARAMS } from '../fusion';
 import { initNodeBackend } from '../../node/backend';
 import type { GradientMethodId } from './gradient';
-import type { RegionMethodId, ScoreCamVariant } from './region';
+import type { RegionMethodId, RegionVariant } from './region';
 
 const S = 16; // input S×S×3
 const K = 40; // target channels: 32 groups do not divide 40, so torch.chunk gives 20 groups of 2
@@ -134,7 +134,7 @@ function activations(s: ExplanationSession, c: number): { A: Float32Array; g: Fl
 }
 
 describe('Group-CAM', () => {
-  it.each(['reference', 'xplain'] as ScoreCamVariant[])('equals a naive per-group loop (%s)', async (variant) => {
+  it.each(['reference', 'xplain'] as RegionVariant[])('equals a naive per-group loop (%s)', async (variant) => {
     await withSession(async (s) => {
       const c = s.predictedClass;
       const got = await s.regionMap(c, { method: 'groupcam', variant, batchSize: 3 });
@@ -187,7 +187,7 @@ describe('cancelling', () => {
 });
 
 describe('Ablation-CAM', () => {
-  it.each(['reference', 'xplain'] as ScoreCamVariant[])('equals a naive one-channel-at-a-time loop (%s)', async (variant) => {
+  it.each(['reference', 'xplain'] as RegionVariant[])('equals a naive one-channel-at-a-time loop (%s)', async (variant) => {
     await withSession(async (s) => {
       const c = (s.predictedClass + 1) % 6; // a non-predicted class too
       let done = 0;
@@ -213,7 +213,7 @@ describe('Ablation-CAM', () => {
 });
 
 describe('Union-CAM', () => {
-  it.each(['reference', 'xplain'] as ScoreCamVariant[])('equals the spec’s steps with Score-CAM as L_r (%s)', async (variant) => {
+  it.each(['reference', 'xplain'] as RegionVariant[])('equals the spec’s steps with Score-CAM as L_r (%s)', async (variant) => {
     await withSession(async (s) => {
       const c = s.predictedClass;
       const got = await s.regionMap(c, { method: 'unioncam', variant });

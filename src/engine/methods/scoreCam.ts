@@ -8,10 +8,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { normalizeMap } from '../maps';
 import { throwIfAborted } from '../errors';
 import { MaskedInputBuilder } from './maskedInputs';
-import { softmaxAt, type RegionCamMethod, type RegionContext, type RegionResult, type ScoreCamVariant } from './region';
+import { softmaxAt, type RegionCamMethod, type RegionContext, type RegionResult, type RegionVariant } from './region';
 
 /** The score s_k of one batch of masked inputs: logit (reference) or probability. */
-function scoreBatch(ctx: RegionContext, maskedInputs: tf.Tensor4D, variant: ScoreCamVariant): tf.Tensor1D {
+function scoreBatch(ctx: RegionContext, maskedInputs: tf.Tensor4D, variant: RegionVariant): tf.Tensor1D {
   return tf.tidy(() => {
     const z = ctx.logits(maskedInputs);
     const s = variant === 'reference' ? z : tf.softmax(z);
@@ -20,7 +20,7 @@ function scoreBatch(ctx: RegionContext, maskedInputs: tf.Tensor4D, variant: Scor
 }
 
 /** Combination weights per channel from the scores (and which channels take part). */
-function channelWeights(scores: Float32Array, used: boolean[], variant: ScoreCamVariant): Float32Array {
+function channelWeights(scores: Float32Array, used: boolean[], variant: RegionVariant): Float32Array {
   const w = new Float32Array(scores.length);
   if (variant === 'reference') {
     // softmax across channels of the raw logits (max-shifted, as the reference code)
@@ -36,7 +36,7 @@ function channelWeights(scores: Float32Array, used: boolean[], variant: ScoreCam
 }
 
 /** L_r from weights: Σ_k w_k U_k = Up(Σ_k w_k A_k) since Up is linear (xplain: Σ_k w_k Up(N(A_k))). */
-async function combine(A: tf.Tensor4D, weights: Float32Array, size: [number, number], variant: ScoreCamVariant): Promise<Float32Array> {
+async function combine(A: tf.Tensor4D, weights: Float32Array, size: [number, number], variant: RegionVariant): Promise<Float32Array> {
   const sal = tf.tidy(() => {
     const [, h, w, K] = A.shape;
     let maps = tf.reshape(A, [h, w, K]);
@@ -72,7 +72,7 @@ function yieldToEventLoop(): Promise<void> {
  * Score-CAM scores s_k of the given channels only (the remote half of a two-worker run): the
  * same masks and the same scoring as scoreCamRun, batch by batch.
  */
-export async function scoreCamChannelScores(ctx: RegionContext, variant: ScoreCamVariant, channels: number[]): Promise<Float32Array> {
+export async function scoreCamChannelScores(ctx: RegionContext, variant: RegionVariant, channels: number[]): Promise<Float32Array> {
   const out = new Float32Array(channels.length);
   const B = Math.max(1, Math.floor(ctx.batchSize));
   const masked = new MaskedInputBuilder(ctx.x, ctx.A, variant === 'xplain' ? 'before-upsampling' : 'after-upsampling');
@@ -89,7 +89,7 @@ export async function scoreCamChannelScores(ctx: RegionContext, variant: ScoreCa
   return out;
 }
 
-export async function scoreCamRun(ctx: RegionContext, variant: ScoreCamVariant): Promise<RegionResult> {
+export async function scoreCamRun(ctx: RegionContext, variant: RegionVariant): Promise<RegionResult> {
   const { A, inputSize } = ctx;
   const K = A.shape[3];
   const [mins, maxs] = await Promise.all(

@@ -7,12 +7,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ExplanationSession } from '../session';
 import { camModelFor, liveTensors, useCpuBackend } from '../../test-utils/setup';
 import { randomInput, sequentialNet, toFloat32 } from '../../test-utils/tinyNets';
-import type { ScoreCamVariant } from './region';
+import type { RegionVariant } from './region';
 
 beforeAll(useCpuBackend);
 
 const input = toFloat32(randomInput(7));
-const variants: ScoreCamVariant[] = ['reference', 'xplain', 'original'];
+const variants: RegionVariant[] = ['reference', 'xplain', 'original'];
 
 describe('Score-CAM with a remote scorer', () => {
   it.each(variants)('%s: same map and scores as one engine; the remote scores from the back, each channel once', async (variant) => {

@@ -11,10 +11,10 @@
  * Forward passes: Score-CAM's (through the caller's cache when there is one) + 3 masked + p_b.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { normalizeMap, percentile, type Variant } from '../maps';
+import { normalizeMap, percentile, type FusionVariant } from '../maps';
 import { throwIfAborted } from '../errors';
 import { scoreCamRun } from './scoreCam';
-import { softmaxAt, type RegionCamMethod, type RegionContext, type RegionResult, type ScoreCamVariant } from './region';
+import { softmaxAt, type RegionCamMethod, type RegionContext, type RegionResult, type RegionVariant } from './region';
 
 export const UNION_CAM_THETA = 10;
 
@@ -37,11 +37,11 @@ export function denoisedSaliency(A: Float32Array, g: Float32Array, h: number, w:
   return Float32Array.from(sal);
 }
 
-export async function unionCamRun(ctx: RegionContext, variant: ScoreCamVariant): Promise<RegionResult> {
+export async function unionCamRun(ctx: RegionContext, variant: RegionVariant): Promise<RegionResult> {
   const { A, x, inputSize, classIndex: c } = ctx;
   const [, h, w, K] = A.shape;
   const [H, W] = inputSize;
-  const nv: Variant = variant === 'reference' ? 'reference' : 'xplain';
+  const nv: FusionVariant = variant === 'reference' ? 'reference' : 'xplain';
 
   const g = await ctx.gradients();
   const [Ad, gd] = await Promise.all([A.data() as Promise<Float32Array>, g.data() as Promise<Float32Array>]);

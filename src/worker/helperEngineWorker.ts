@@ -13,7 +13,7 @@ import { layerThumbnails } from '../engine/model/layerThumbnails';
 import type { ExplainableModel } from '../engine/model/explainable';
 import { selectBackend } from './backend';
 import { build } from './modelManager';
-import type { HelperReply, HelperRequest, HelperSessionRef, PortableModelSource } from './scoreHelperProtocol';
+import type { HelperReply, HelperRequest, HelperSessionRef, PortableModelSource } from './helperEngineProtocol';
 
 interface Scope {
   postMessage(m: HelperReply, transfer?: Transferable[]): void;

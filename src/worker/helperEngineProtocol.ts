@@ -1,10 +1,10 @@
 /**
  * Messages between the engine worker and its helper worker (a second engine on the second core:
- * Score-CAM batches, the layer picker's thumbnails, θ scored ahead; see scoreHelperWorker.ts). Everything
+ * Score-CAM batches, the layer picker's thumbnails, θ scored ahead; see helperEngineWorker.ts). Everything
  * here is structured-cloneable.
  */
 import type { ModelDescriptor, Preprocessing } from '../engine/model/descriptor';
-import type { ScoreCamVariant } from '../engine/methods/region';
+import type { RegionVariant } from '../engine/methods/region';
 import type { FusionParams } from '../engine/fusion';
 import type { ModelDetails } from './modelProtocol';
 
@@ -20,7 +20,7 @@ export interface PortableModelSource {
   chosen: boolean;
 }
 
-/** Which session of the helper a request runs in (see sessionFor in scoreHelperWorker.ts). */
+/** Which session of the helper a request runs in (see sessionFor in helperEngineWorker.ts). */
 export interface HelperSessionRef {
   id: number;
   version: number;
@@ -34,7 +34,7 @@ export interface HelperSessionRef {
 export type HelperRequest =
   | { type: 'init'; wasmBuild: 'auto' | 'simd' | 'plain' }
   | { type: 'model'; version: number; src: PortableModelSource }
-  | (HelperSessionRef & { type: 'scores'; variant: ScoreCamVariant; channels: number[]; batchSize: number })
+  | (HelperSessionRef & { type: 'scores'; variant: RegionVariant; channels: number[]; batchSize: number })
   /** The layer picker's thumbnails for these layers, all from one forward and backward pass. */
   | { type: 'thumbs'; id: number; version: number; input: Float32Array; layers: string[]; classIndex: number; size: number }
   /** Fusion-CAM steps 1–4 scored ahead for these θ (ExplanationSession.fusionStageProbabilities). */

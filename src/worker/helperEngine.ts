@@ -3,14 +3,14 @@
  * current model, and turns "score these channels" into a promise (RegionContext.remoteScores).
  * Any failure of the helper rejects, and Score-CAM then scores those channels itself.
  */
-import type { ScoreCamVariant } from '../engine/methods/region';
-import type { HelperReply, HelperRequest, HelperThumb, PortableModelSource } from './scoreHelperProtocol';
+import type { RegionVariant } from '../engine/methods/region';
+import type { HelperReply, HelperRequest, HelperThumb, PortableModelSource } from './helperEngineProtocol';
 
 export interface HelperModelSource extends Omit<PortableModelSource, 'files'> {
   files: { name: string; arrayBuffer(): Promise<ArrayBuffer> }[];
 }
 
-export class ScoreHelper {
+export class HelperEngine {
   private readonly worker: Worker;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(v: never): void; reject(e: Error): void }>();
@@ -18,17 +18,17 @@ export class ScoreHelper {
   private broken: string | null = null;
 
   private constructor(wasmBuild: 'auto' | 'simd' | 'plain') {
-    this.worker = new Worker(new URL('./scoreHelperWorker.ts', import.meta.url), { type: 'module', name: 'fusion-cam score-cam helper' });
+    this.worker = new Worker(new URL('./helperEngineWorker.ts', import.meta.url), { type: 'module', name: 'fusion-cam score-cam helper' });
     this.worker.onmessage = (e: MessageEvent<HelperReply>) => this.onReply(e.data);
     this.worker.onerror = (e) => this.fail(`the Score-CAM helper worker failed: ${e.message}`);
     this.send({ type: 'init', wasmBuild });
   }
 
   /** A helper when a second core exists and workers can start workers; null otherwise. */
-  static start(wasmBuild: 'auto' | 'simd' | 'plain'): ScoreHelper | null {
+  static start(wasmBuild: 'auto' | 'simd' | 'plain'): HelperEngine | null {
     if (typeof Worker === 'undefined' || (navigator.hardwareConcurrency ?? 1) < 2) return null;
     try {
-      return new ScoreHelper(wasmBuild);
+      return new HelperEngine(wasmBuild);
     } catch {
       return null;
     }
@@ -48,7 +48,7 @@ export class ScoreHelper {
   }
 
   /** RegionContext.remoteScores for one Score-CAM run on the current model. */
-  scorer(run: { key: string; input: Float32Array; layer: string; classIndex: number; variant: ScoreCamVariant; batchSize: number }): (channels: number[]) => Promise<Float32Array> {
+  scorer(run: { key: string; input: Float32Array; layer: string; classIndex: number; variant: RegionVariant; batchSize: number }): (channels: number[]) => Promise<Float32Array> {
     const version = this.modelVersion;
     return (channels) => this.request<Float32Array>((id) => ({ type: 'scores', id, version, key: run.key, input: run.input, layer: run.layer, classIndex: run.classIndex, variant: run.variant, channels, batchSize: run.batchSize }));
   }
