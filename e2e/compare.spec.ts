@@ -74,7 +74,7 @@ test('pin, change layer and class: side by side, shared scale, difference, URL a
   // shared scale: one range over both columns
   await page.getByLabel('Shared colour scale').check();
   const [lo, hi] = minMax([...Object.values(pinned.maps).flat(), ...Object.values(cur.maps).flat()]);
-  const scaleText = (await page.getByLabel('Colour scale').textContent())!;
+  const scaleText = (await page.getByLabel('Colour scale', { exact: true }).textContent())!;
   const sm = scaleText.match(/: (\S+) – (\S+)$/)!;
   expect(num(sm[1])).toBeCloseTo(lo, 3);
   expect(num(sm[2])).toBeCloseTo(hi, 3);

@@ -276,3 +276,38 @@ test('a browser that denies the camera permission: the message, and the app keep
     await browser.close();
   }
 });
+
+test('several cameras: a picker; the live method can be any gradient method', async ({ page }) => {
+  test.setTimeout(180_000);
+  // two cameras listed; getUserMedia records what was asked and opens the fake camera
+  await page.addInitScript(() => {
+    const md = navigator.mediaDevices;
+    const real = md.getUserMedia.bind(md);
+    const asked: unknown[] = [];
+    (window as unknown as { __asked: unknown[] }).__asked = asked;
+    md.enumerateDevices = async () =>
+      [
+        { kind: 'videoinput', deviceId: 'cam-1', label: 'Front camera', groupId: 'a' },
+        { kind: 'videoinput', deviceId: 'cam-2', label: 'Back camera', groupId: 'b' },
+      ] as MediaDeviceInfo[];
+    md.getUserMedia = async (c?: MediaStreamConstraints) => {
+      asked.push(c);
+      return real({ video: true });
+    };
+  });
+  await openApp(page);
+  await page.getByRole('button', { name: 'Use camera' }).click();
+  const picker = page.getByLabel('Camera', { exact: true });
+  await expect(picker.locator('option')).toHaveText(['Front camera', 'Back camera']);
+  await picker.selectOption({ label: 'Back camera' });
+  await expect.poll(() => page.evaluate(() => JSON.stringify((window as unknown as { __asked: unknown[] }).__asked.at(-1)))).toContain('"exact":"cam-2"');
+  await expect.poll(() => seq(page), { timeout: 60_000 }).toBeGreaterThan(0);
+  // the method list is the app's gradient-method list; the figure is captioned with the choice
+  const methods = page.getByLabel('Live map method');
+  const options = await methods.locator('option').allTextContents();
+  expect(options).toEqual(expect.arrayContaining(['Grad-CAM', 'LayerCAM']));
+  await methods.selectOption({ label: 'LayerCAM' });
+  await expect.poll(() => page.evaluate(() => (window as unknown as { __fusionCamLive: { latest(): { method: string } | null } }).__fusionCamLive.latest()?.method), { timeout: 60_000 }).toBe('layercam');
+  await expect(heatmap(page, 'LayerCAM')).toBeVisible();
+  await page.getByRole('button', { name: 'Stop camera' }).click();
+});

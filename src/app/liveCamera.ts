@@ -85,7 +85,7 @@ async function openStream(deviceId: string | null): Promise<void> {
     lastTracks = s.getTracks();
     // labels are only readable once permission is granted
     const cameras = await listCameras().catch(() => known);
-    const active = s.getVideoTracks()[0]?.getSettings().deviceId ?? deviceId;
+    const active = deviceId ?? s.getVideoTracks()[0]?.getSettings().deviceId;
     if (get().input.blob) before = { blob: get().input.blob!, name: get().input.name ?? 'image' };
     clearImage();
     replyTimes = [];
@@ -193,6 +193,14 @@ function onReply(msg: LiveReply): void {
   setResults({ predictions: msg.predictions, layer: msg.layer, numTensors: msg.numTensors });
   next();
 }
+
+// a model (re)loaded — or a lost WebGL context replaced, which drops the frame in flight: go on
+useAppStore.subscribe((st, prev) => {
+  if (st.model.status === 'ready' && prev.model.status !== 'ready' && st.live.status === 'live') {
+    inFlight = false;
+    pump();
+  }
+});
 
 addReplyListener((msg) => {
   if (!isLiveReply(msg)) return false;
