@@ -104,7 +104,8 @@ test('pin, change layer and class: side by side, shared scale, difference, URL a
   const again = (await compareMaps(page, 'pinned'))!;
   expect(again.spec).toEqual(pinned.spec);
   for (const key of ['gradient', 'region', 'fusion'] as const) {
-    const d = Math.max(...again.maps[key].map((v, i) => Math.abs(v - pinned.maps[key][i])));
+    let d = 0;
+    again.maps[key].forEach((v, i) => (d = Math.max(d, Math.abs(v - pinned.maps[key][i]))));
     expect(d, `recomputed pinned ${key}`).toBeLessThan(1e-4);
   }
   await expect(page.getByRole('figure', { name: /^Current: / }).locator('figcaption')).toHaveText(/ · conv_pw_11_relu · /, { timeout: 120_000 });

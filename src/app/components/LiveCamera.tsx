@@ -80,7 +80,7 @@ function CameraBar() {
   const setSettings = useAppStore((s) => s.setSettings);
   const on = live.status === 'live' || live.status === 'starting';
   return (
-    <section className="camera-bar" aria-label="Camera">
+    <section className="camera-bar" aria-label="Camera controls">
       {live.status === 'off' && (
         <button type="button" onClick={() => startCamera()}>
           Use camera
