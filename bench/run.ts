@@ -10,7 +10,9 @@
  * Writes bench/results.json and bench/results.md (with `--only`, the other part of the last run
  * is kept, with its date). Budget ≈ 20 min on a 2-core machine.
  *
- *   npm run bench [-- --quick] [-- --only engine|ui]
+ * 3. Live camera (bench/live.ts): maps per second with a fake camera, long tasks while live.
+ *
+ *   npm run bench [-- --quick] [-- --only engine|ui|live]
  *   npm run bench -- --gpu      (the GPU part, bench/gpu.ts: on a machine with a GPU)
  */
 import fs from 'node:fs';
@@ -25,6 +27,7 @@ import { PREPROCESSING, toModelInput } from '../src/engine/index';
 import type { PageRunRequest, PageRunResult } from './page';
 import { stats, type Stats } from './measure';
 import { toMarkdown, type Report } from './report';
+import { liveMarkdown, runLiveBench, type LiveRow } from './live';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.FUSION_CAM_SHARED ?? path.resolve(root, '../shared');
@@ -382,7 +385,7 @@ async function main(): Promise<void> {
   // contexts, GBs of wasm heaps) even a fresh browser drew slower for minutes on this VM (slider
   // p95 33–41 ms instead of 12–17, tasks up to 245 ms instead of ≤ 62, mostly kernel time;
   // measured 2026-11-28 in a full and a --quick run against --only ui right after).
-  if (only !== 'engine') {
+  if (only === 'all' || only === 'ui') {
     const browser = await launch();
     version = browser.version();
     try {
@@ -394,7 +397,13 @@ async function main(): Promise<void> {
       await browser.close();
     }
   }
-  if (only !== 'ui') {
+  let live: LiveRow[] = [];
+  if (only === 'all' || only === 'live') {
+    // the UI part built dist/ already in a full run
+    if (only === 'live') execFileSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, VITE_MODEL_BASE: '/models/' } });
+    live = await runLiveBench({ root, shared, chromiumArgs: CHROMIUM_ARGS, seconds: quick ? 8 : 20, log });
+  }
+  if (only === 'all' || only === 'engine') {
     const browser = await launch();
     version = browser.version();
     try {
@@ -415,6 +424,7 @@ async function main(): Promise<void> {
     minutes: Math.round((Date.now() - started) / 6000) / 10,
     engine,
     ui,
+    live,
   };
   const outDir = path.join(root, 'bench');
   // `--only` re-measures one part; the other part of the last run is kept (with its own date), so
@@ -422,8 +432,11 @@ async function main(): Promise<void> {
   const previous = readPreviousReport(path.join(outDir, 'results.json'));
   if (only === 'ui' && previous?.engine.length) Object.assign(report, { engine: previous.engine, engineDate: previous.engineDate ?? previous.date });
   if (only === 'engine' && previous?.ui?.length) Object.assign(report, { ui: previous.ui, uiDate: previous.uiDate ?? previous.date });
+  if (only === 'live' && previous) Object.assign(report, { engine: previous.engine, ui: previous.ui ?? [], engineDate: previous.engineDate ?? previous.date, uiDate: previous.uiDate ?? previous.date });
+  const prevLive = (previous as { live?: LiveRow[] } | null)?.live;
+  if (only !== 'all' && only !== 'live' && prevLive?.length) Object.assign(report, { live: prevLive });
   fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(report, null, 2) + '\n');
-  fs.writeFileSync(path.join(outDir, 'results.md'), toMarkdown(report as unknown as Report));
+  fs.writeFileSync(path.join(outDir, 'results.md'), toMarkdown(report as unknown as Report) + liveMarkdown(report.live).join('\n') + '\n');
   log(`wrote bench/results.json and bench/results.md in ${report.minutes} min`);
 }
 

@@ -16,6 +16,7 @@ import { targetClass } from './targetClass';
 import type { ContributionWeights } from '../engine/fusion';
 import { similarityFusion } from '../engine/maps';
 import { attachModelClient } from './modelClient';
+import { EMPTY_INPUT } from './store/input';
 
 /** Longest side of the display copy of the photo (the export uses the original). */
 export const DISPLAY_MAX_SIDE = 640;
@@ -92,8 +93,19 @@ function startSession(): void {
   send({ type: 'session', gen: input.gen, layer: settings.layer ?? undefined });
 }
 
-/** A new image from any source. */
-export function loadImage(blob: Blob, name: string): void {
+/** No image: the camera is the input. Replies for the old image are dropped and its queued work skipped. */
+export function clearImage(): void {
+  const { input, setInput, setResults } = get();
+  const gen = input.gen + 1;
+  if (control) Atomics.store(control, CONTROL.latestGen, gen);
+  cancelRegionJobs();
+  combineInFlight = false;
+  setInput({ ...EMPTY_INPUT, gen });
+  setResults({ ...EMPTY_RESULTS, forwardPasses: get().results.forwardPasses });
+}
+
+/** A new image from any source; `keepClass`: a frozen camera frame keeps the class the live map used. */
+export function loadImage(blob: Blob, name: string, opts: { keepClass?: boolean } = {}): void {
   const { input, setInput, setResults } = get();
   const gen = input.gen + 1;
   if (control) Atomics.store(control, CONTROL.latestGen, gen);
@@ -102,8 +114,14 @@ export function loadImage(blob: Blob, name: string): void {
   setInput({ gen, name, blob, width: 0, height: 0, photo: null, decoding: true, error: null });
   setResults({ ...EMPTY_RESULTS, forwardPasses: get().results.forwardPasses });
   // a class pinned by a shared link applies to the first image, not to the ones after it
-  if (gen > 1 && get().settings.classIndex !== null) get().setSettings({ classIndex: null });
+  if (gen > 1 && !opts.keepClass && get().settings.classIndex !== null) get().setSettings({ classIndex: null });
   send({ type: 'setImage', gen, blob, displayMaxSide: DISPLAY_MAX_SIDE });
+}
+
+/** Modules with their own requests (the live camera) see every reply first; `true` = handled. */
+const replyListeners: ((msg: WorkerReply) => boolean)[] = [];
+export function addReplyListener(listener: (msg: WorkerReply) => boolean): void {
+  replyListeners.push(listener);
 }
 
 function isCurrent(gen: number | undefined): boolean {
@@ -115,6 +133,7 @@ function onReply(msg: WorkerReply): void {
     onEvaluationReply(msg);
     return;
   }
+  for (const listener of replyListeners) if (listener(msg)) return;
   const s = get();
   switch (msg.type) {
     case 'backend':

@@ -31,6 +31,15 @@ function fit(width: number, height: number, maxSide: number): [number, number] {
   return [Math.max(1, Math.round(width * s)), Math.max(1, Math.round(height * s))];
 }
 
+/** A bitmap's RGBA pixels, as read for the model input (also for live camera frames: the same read). */
+export function bitmapPixels(bitmap: ImageBitmap): RgbImage & { data: Uint8ClampedArray<ArrayBuffer> } {
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (!ctx) throw new CamError('The browser could not create a 2D canvas to read the image', 'canvas');
+  ctx.drawImage(bitmap, 0, 0);
+  return { width: bitmap.width, height: bitmap.height, data: ctx.getImageData(0, 0, bitmap.width, bitmap.height).data, channels: 4 };
+}
+
 export async function decodeImage(blob: Blob, displayMaxSide: number): Promise<DecodedImage> {
   if (blob.size === 0) throw new CamError('The file is empty', 'not-image');
   let bitmap: ImageBitmap;
@@ -53,11 +62,7 @@ export async function decodeImage(blob: Blob, displayMaxSide: number): Promise<D
     bitmap.close();
     bitmap = shrunk;
   }
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  if (!ctx) throw new CamError('The browser could not create a 2D canvas to read the image', 'canvas');
-  ctx.drawImage(bitmap, 0, 0);
-  const data = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+  const { data } = bitmapPixels(bitmap);
   const [dw, dh] = fit(width, height, displayMaxSide);
   const small = await createImageBitmap(bitmap, { resizeWidth: dw, resizeHeight: dh, resizeQuality: 'high' });
   const dc = new OffscreenCanvas(dw, dh).getContext('2d', { willReadFrequently: true })!;

@@ -28,6 +28,7 @@ import { HelperEngine } from './helperEngine';
 import { TaskQueue, type Task } from './taskQueue';
 import { ThetaAheadScheduler } from './thetaAhead';
 import { mapFamily, regionKey, runMap, type MapJobHost } from './mapJobs';
+import { runLiveFrame } from './liveJob';
 
 interface WorkerScope {
   postMessage(message: WorkerReply, transfer?: Transferable[]): void;
@@ -326,6 +327,9 @@ async function handle(req: WorkerRequest): Promise<void> {
       return;
     case 'layerThumbs':
       startLayerThumbnails(req, thumbContext);
+      return;
+    case 'liveFrame':
+      await runLiveFrame(req, { model: () => camModel, post: (m, t) => post(m, t) });
       return;
     case 'evaluationInit':
     case 'evaluationCancel':

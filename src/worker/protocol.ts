@@ -12,6 +12,7 @@ import type { GradientMethodId } from '../engine/methods/registry';
 import type { RegionMethodId } from '../engine/methods/registry';
 import type { ModelReply, ModelRequest } from './modelProtocol';
 import type { EvaluationReply, EvaluationRequest } from './evaluationProtocol';
+import type { LiveFrameRequest, LiveReply } from './liveProtocol';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
@@ -72,7 +73,8 @@ export type WorkerRequest =
   /** Diagnostics: forces a WebGPU device loss (device.destroy()), as a GPU reset would. */
   | { type: 'loseWebgpuDevice' }
   | ModelRequest
-  | EvaluationRequest;
+  | EvaluationRequest
+  | LiveFrameRequest;
 
 export type WorkerReply =
   | { type: 'backend'; backend: BackendName; renderer: string | null; note?: string; wasmThreads?: number; webglFloat32?: boolean; /** WebGPU: kernels it lacks, run on the cpu backend */ fallbackKernels?: string[] }
@@ -94,4 +96,5 @@ export type WorkerReply =
   | { type: 'backendLost'; message: string }
   | { type: 'backendRecovered'; backend: BackendName; message: string }
   | ModelReply
-  | EvaluationReply;
+  | EvaluationReply
+  | LiveReply;

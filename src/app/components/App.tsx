@@ -7,6 +7,8 @@ import { Sidebar } from './Sidebar';
 import { Panels } from './Panels';
 import { FaithfulnessSection } from './MetricsPanel';
 import { BatchEvaluation } from './BatchEvaluation';
+import { LiveCamera, useLiveActive } from './LiveCamera';
+import { ComparePanel } from './ComparePanel';
 
 function firstImage(items: DataTransferItemList | null, files: FileList | null): File | null {
   for (const f of Array.from(files ?? [])) if (f) return f;
@@ -109,6 +111,7 @@ function BackendAlert() {
 export function App() {
   useDropAndPaste();
   const dragOver = useAppStore((s) => s.ui.dragOver);
+  const live = useLiveActive();
   return (
     <div className="app">
       <Header />
@@ -116,7 +119,9 @@ export function App() {
       <main className="layout">
         <Sidebar />
         <div className="main-column">
-          <Panels />
+          <LiveCamera />
+          {!live && <Panels />}
+          {!live && <ComparePanel />}
           <FaithfulnessSection />
           <BatchEvaluation />
         </div>
