@@ -4,7 +4,7 @@
  * The maps are not in the link: they are recomputed for the image the user loads.
  */
 import { MODEL_REGISTRY } from '../engine/model/registry';
-import { GRADIENT_METHODS, type GradientMethodId } from '../engine/methods/gradient';
+import { GRADIENT_METHODS, type GradientMethodId } from '../engine/methods/registry';
 import { APP_REGION_METHODS } from './methodChoice';
 import type { PinSpec } from './store/compare';
 

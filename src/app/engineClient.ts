@@ -10,6 +10,7 @@ import type { Settings } from './store/settings';
 import { queryFromSettings } from './urlState';
 import { onEngineRestart, onEvaluationReply } from './evaluationClient';
 import { isEvaluationReply } from '../worker/evaluationProtocol';
+import { isLiveReply } from '../worker/liveProtocol';
 import { CONTROL, type WorkerReply, type WorkerRequest } from '../worker/protocol';
 import { send, startWorker, subscribe } from './engineBus';
 import { targetClass } from './targetClass';
@@ -118,12 +119,6 @@ export function loadImage(blob: Blob, name: string, opts: { keepClass?: boolean 
   send({ type: 'setImage', gen, blob, displayMaxSide: DISPLAY_MAX_SIDE });
 }
 
-/** Modules with their own requests (the live camera) see every reply first; `true` = handled. */
-const replyListeners: ((msg: WorkerReply) => boolean)[] = [];
-export function addReplyListener(listener: (msg: WorkerReply) => boolean): void {
-  replyListeners.push(listener);
-}
-
 function isCurrent(gen: number | undefined): boolean {
   return gen === undefined || gen === get().input.gen;
 }
@@ -133,7 +128,8 @@ function onReply(msg: WorkerReply): void {
     onEvaluationReply(msg);
     return;
   }
-  for (const listener of replyListeners) if (listener(msg)) return;
+  // the live camera subscribes to the bus for its own replies (src/app/liveCamera.ts)
+  if (isLiveReply(msg)) return;
   const s = get();
   switch (msg.type) {
     case 'backend':

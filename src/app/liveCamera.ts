@@ -6,7 +6,8 @@
  * the page. The camera stops (its tracks end) when live mode ends or the tab is hidden.
  */
 import { useAppStore } from './store';
-import { addReplyListener, clearImage, loadImage, send } from './engineClient';
+import { clearImage, loadImage } from './engineClient';
+import { send, subscribe } from './engineBus';
 import { isLiveReply, type LiveReply } from '../worker/liveProtocol';
 
 const get = () => useAppStore.getState();
@@ -202,10 +203,8 @@ useAppStore.subscribe((st, prev) => {
   }
 });
 
-addReplyListener((msg) => {
-  if (!isLiveReply(msg)) return false;
-  onReply(msg);
-  return true;
+subscribe((msg) => {
+  if (isLiveReply(msg)) onReply(msg);
 });
 
 /** "Use camera". */

@@ -5,7 +5,7 @@
  */
 import type { Prediction } from '../engine/session';
 import type { FusionVariant } from '../engine/maps';
-import type { GradientMethodId } from '../engine/methods/gradient';
+import type { GradientMethodId } from '../engine/methods/registry';
 
 export interface LiveFrameRequest {
   type: 'liveFrame';

@@ -10,7 +10,7 @@ import { blendOverlay, valueRange } from '../render';
 import { shortLabel } from '../derived';
 import { GRADIENT_METHOD_OPTIONS, gradientLabel } from '../methodChoice';
 import { attachVideo, chooseCamera, freezeFrame, resumeLive, startCamera, stopCamera } from '../liveCamera';
-import type { GradientMethodId } from '../../engine/methods/gradient';
+import type { GradientMethodId } from '../../engine/methods/registry';
 import type { LiveMapView } from '../store/live';
 import '../live.css';
 

@@ -1,8 +1,8 @@
 /** Compare: a pinned explanation shown next to the current one. */
 import type { StateCreator } from 'zustand';
 import type { FusionVariant } from '../../engine/maps';
-import type { GradientMethodId } from '../../engine/methods/gradient';
-import type { RegionMethodId } from '../../engine/methods/region';
+import type { GradientMethodId } from '../../engine/methods/registry';
+import type { RegionMethodId } from '../../engine/methods/registry';
 import type { WeightsMode } from './settings';
 import type { AppState } from './index';
 

@@ -1,6 +1,6 @@
 /** The live camera: its state, the latest live map and the rate achieved. */
 import type { StateCreator } from 'zustand';
-import type { GradientMethodId } from '../../engine/methods/gradient';
+import type { GradientMethodId } from '../../engine/methods/registry';
 import type { AppState } from './index';
 
 /** off: no camera; starting: waiting for getUserMedia; live: maps follow the camera; frozen: a frame is the image. */
