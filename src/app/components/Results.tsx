@@ -24,11 +24,11 @@ export function ResultsHeader() {
         <>
           Explaining <strong className="class-name">{shortLabel(target.label)}</strong>{' '}
           <span className="prob">{target.probability !== null ? `(${(target.probability * 100).toFixed(target.probability >= 0.995 ? 0 : 1)} %)` : '(not in the top 5)'}</span>
-          <span className="sep" aria-hidden="true">·</span>
+          <span className="sep"> · </span>
           <span className="meta">{info?.name ?? ''}</span>
           {layer && (
             <>
-              <span className="sep" aria-hidden="true">·</span>
+              <span className="sep"> · </span>
               <span className="meta mono">{layer}</span>
             </>
           )}
