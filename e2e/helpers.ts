@@ -145,3 +145,11 @@ export async function downloads(page: Page, n: number, action: () => Promise<voi
 export async function setSlider(page: Page, label: string, value: number): Promise<void> {
   await page.getByLabel(label, { exact: true }).fill(String(value));
 }
+
+/** The raw β line of the Fusion-CAM pipeline (in its "Exact weights" disclosure, opened here). */
+export async function expectBetas(page: Page, re: RegExp, timeout = 30_000): Promise<void> {
+  const details = page.locator('details.raw-betas');
+  await expect(details).toHaveCount(1, { timeout });
+  await details.evaluate((d) => ((d as HTMLDetailsElement).open = true));
+  await expect(details.getByText(re)).toBeVisible({ timeout });
+}

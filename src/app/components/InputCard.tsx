@@ -9,7 +9,7 @@ export function InputCard() {
   const input = useAppStore((s) => s.input);
   const notes = useAppStore((s) => s.input.notes);
   return (
-    <section className="card input-card" aria-label="Photo">
+    <section className="card input-card" aria-label="Image">
       {input.blob && (
         <figure className="input-thumb">
           <figcaption>Input</figcaption>

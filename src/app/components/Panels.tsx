@@ -26,7 +26,7 @@ export const MAP_BLURBS: Record<'gradcam' | 'scorecam' | 'fusioncam', string> = 
   fusioncam: 'Both maps blended by how much each helps: kept where they agree, averaged where they differ.',
 };
 
-export function ExportButton({ id, ready, label = 'Export PNG' }: { id: PanelId | 'input'; ready: boolean; label?: string }) {
+export function ExportButton({ id, ready, what = 'png' }: { id: PanelId | 'input'; ready: boolean; what?: 'png' | 'json' }) {
   const [busy, setBusy] = useState(false);
   const setUi = useAppStore((s) => s.setUi);
   const settings = useAppStore((s) => s.settings);
@@ -34,14 +34,18 @@ export function ExportButton({ id, ready, label = 'Export PNG' }: { id: PanelId 
   return (
     <button
       type="button"
-      className="secondary small-btn"
+      className={what === 'json' ? 'ghost-btn small-btn' : 'secondary small-btn'}
+      aria-label={what === 'json' ? 'Export JSON' : undefined}
+      title={what === 'json' ? 'The settings and weights that reproduce this map (JSON sidecar)' : undefined}
       disabled={!ready || busy}
       onClick={() => {
         setBusy(true);
-        exportPanel(id)
+        exportPanel(id, what)
           .then(({ width, height, full, sourceWidth, sourceHeight }) =>
             setUi({
-              notice: full
+              notice: what === 'json'
+                ? `${title} settings and weights exported (JSON).`
+                : full
                 ? `${title} exported at the photo's full resolution, ${width}×${height}.`
                 : `${title} exported at ${width}×${height}: the photo (${sourceWidth}×${sourceHeight}) is larger than a browser canvas allows, so it was scaled down.`,
             }),
@@ -50,7 +54,7 @@ export function ExportButton({ id, ready, label = 'Export PNG' }: { id: PanelId 
           .finally(() => setBusy(false));
       }}
     >
-      {label}
+      {what === 'json' ? 'JSON' : 'Export PNG'}
     </button>
   );
 }
@@ -327,7 +331,10 @@ export function Panels() {
                     v.foot
                   )}
                 </span>
-                <ExportButton id={v.id} ready={ready} />
+                <span className="foot-buttons">
+                  <ExportButton id={v.id} ready={ready} what="json" />
+                  <ExportButton id={v.id} ready={ready} />
+                </span>
               </div>
               {v.notes.length > 0 && (
                 <ul className="notes warn">
