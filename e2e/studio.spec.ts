@@ -49,7 +49,7 @@ test.describe('1440×900', () => {
     // θ and τ are in the Fusion-CAM figure
     await expect(figure(page, 'Fusion-CAM').getByLabel('Denoise θ', { exact: true })).toBeVisible();
     await expect(figure(page, 'Fusion-CAM').getByLabel('Agreement tolerance τ', { exact: true })).toBeVisible();
-    await expect(page.getByRole('img', { name: /Colour scale .*each map is scaled on its own/ })).toBeVisible();
+    await expect(page.getByRole('img', { name: /Colour bar .*each map normalised on its own/ })).toBeVisible();
     await noSidewaysScroll(page);
     expect(await seriousViolations(page), 'done state').toEqual([]);
     await expect(page).toHaveScreenshot('done-1440.png', { maxDiffPixelRatio: 0.03, mask: [page.locator('.maps-row canvas, .input-thumb canvas, .colour-scale canvas'), page.locator('.panel-status'), page.locator('.pred-prob'), page.locator('.backend-badge')] });

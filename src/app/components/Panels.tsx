@@ -257,7 +257,7 @@ export function Panels() {
               </button>
             </div>
           ),
-          foot: 'cancelled',
+          foot: 'stopped',
         };
       }
       if (!map) return { ...base, state: 'computing', dim: true, overlay: <p className="panel-msg"><span className="spinner" aria-hidden="true" /> {computingText}</p> };
@@ -266,7 +266,7 @@ export function Panels() {
         ...base,
         state: flat ? 'flat' : 'done',
         overlay: flat ? <p className="panel-msg warn-msg">{title} is flat at this layer: no region, shown alone, raised the class score, so the map is constant. Fusion-CAM then follows {gTitle}.</p> : undefined,
-        foot: region?.status === 'done' ? `${region.total} masked passes · ${((region.ms ?? 0) / 1000).toFixed(1)} s` : '',
+        foot: region?.status === 'done' ? `${region.total} masked passes${region.helperPasses ? ` (${region.helperPasses} on a second worker)` : ''} · ${((region.ms ?? 0) / 1000).toFixed(1)} s` : '',
       };
     }
     // Fusion-CAM

@@ -70,7 +70,7 @@ export function ColourScale() {
   }, [colormap]);
   const ticks = [0, 0.25, 0.5, 0.75, 1];
   return (
-    <div className="colour-scale" role="img" aria-label={`Colour scale ${colormap}: 0 (no importance) to 1 (most important); ${scale === 'shared' ? 'all maps share one scale' : 'each map is scaled on its own'}`}>
+    <div className="colour-scale" role="img" aria-label={`Colour bar ${colormap}: 0 (no importance) to 1 (most important); ${scale === 'shared' ? 'all maps share one range' : 'each map normalised on its own'}`}>
       <div className="scale-bar" aria-hidden="true">
         <canvas ref={ref} width={256} height={10} />
         <div className="ticks">
