@@ -162,6 +162,12 @@ export default defineConfig(({ mode }) => ({
     plugins: () => [tfjsThreadedWasmFix()],
   },
   server: { headers: isolationHeaders },
+  // pre-bundle every dependency the app and its workers import, so the first dev visit does not
+  // discover them late and reload the page (issue 14, defect 13)
+  optimizeDeps: {
+    entries: ['index.html', 'src/worker/*.ts'],
+    include: ['react', 'react-dom', 'react-dom/client', 'zustand', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-converter', '@tensorflow/tfjs-backend-webgl', '@tensorflow/tfjs-backend-wasm'],
+  },
   preview: { headers: PRODUCTION_HEADERS },
   build: {
     target: 'es2022',

@@ -16,6 +16,7 @@ import {
   snap,
   waitForFusion,
   watchConsole,
+  expectBetas,
 } from './helpers';
 
 const PANELS = ['Grad-CAM', 'Score-CAM', 'Fusion-CAM'];
@@ -49,7 +50,7 @@ test('file input: predictions, then three different, non-blank heatmaps', async 
   // drawn at the photo's aspect ratio (768×576)
   const box = await heatmap(page, 'Fusion-CAM').boundingBox();
   expect(box!.width / box!.height).toBeCloseTo(768 / 576, 1);
-  await expect(figure(page, 'Fusion-CAM').getByText(/β_g -?\d/)).toBeVisible();
+  await expectBetas(page, /^β_g -?\d/);
   await setSlider(page, 'Overlay opacity', 0.5);
   await snap(page, testInfo, 'all panels');
   // the model and everything else came from the app's own origin; the image never left the page
@@ -168,16 +169,18 @@ test('clicking a class re-targets every map', async ({ page }, testInfo) => {
   consoleWatch.assertClean();
 });
 
-test('export: PNG at the photo’s original size with a JSON sidecar, and the composite', async ({ page }) => {
+test('export: PNG at the photo’s original size, its JSON sidecar from its own button, and the composite', async ({ page }) => {
   const consoleWatch = watchConsole(page);
   await openApp(page);
   await chooseFile(page, photo('kite.jpg')); // 1352×900, larger than the on-screen copy
   await waitForFusion(page);
   await setSlider(page, 'Denoise θ', 25);
   await expect(figure(page, 'Fusion-CAM').getByText('θ 25')).toBeVisible();
-  const files = await downloads(page, 2, () => figure(page, 'Fusion-CAM').getByRole('button', { name: 'Export PNG' }).click());
-  const png = files.find((f) => f.name.endsWith('.png'))!;
-  const json = files.find((f) => f.name.endsWith('.json'))!;
+  // one file per click (issue 14, defect 10): the PNG, then the JSON sidecar from its own button
+  const [png] = await downloads(page, 1, () => figure(page, 'Fusion-CAM').getByRole('button', { name: 'Export PNG' }).click());
+  const [json] = await downloads(page, 1, () => figure(page, 'Fusion-CAM').getByRole('button', { name: 'Export JSON' }).click());
+  expect(png.name).toMatch(/\.png$/);
+  expect(json.name).toMatch(/\.json$/);
   expect(pngSize(png.body)).toEqual({ width: 1352, height: 900 });
   const meta = JSON.parse(json.body.toString('utf8'));
   expect(meta.theta).toBe(25);
@@ -191,10 +194,10 @@ test('export: PNG at the photo’s original size with a JSON sidecar, and the co
   expect(meta.appVersion).toMatch(/^\d+\.\d+\.\d+/);
   expect(new Date(meta.time).toISOString()).toBe(meta.time);
 
-  const input = await downloads(page, 2, () => figure(page, 'Input').getByRole('button', { name: 'Export PNG' }).click());
+  const input = await downloads(page, 1, () => figure(page, 'Input').getByRole('button', { name: 'Export PNG' }).click());
   expect(pngSize(input.find((f) => f.name.endsWith('.png'))!.body)).toEqual({ width: 1352, height: 900 });
 
-  const all = await downloads(page, 2, () => page.getByRole('button', { name: 'Export all' }).click());
+  const all = await downloads(page, 1, () => page.getByRole('button', { name: 'Export all' }).click());
   const composite = pngSize(all.find((f) => f.name.endsWith('.png'))!.body);
   expect(composite.width).toBeGreaterThan(composite.height * 2); // four panels side by side
   consoleWatch.assertClean();

@@ -39,6 +39,11 @@ test('cancel stops Score-CAM, the page never blocks, and the app stays usable', 
 
   await page.getByRole('button', { name: 'Cancel' }).click();
   await expect(figure(page, 'Score-CAM').getByText('Cancelled')).toBeVisible();
+  // issue 14, defect 3: the partial map is marked as partial, with Resume; Fusion-CAM says why it is missing
+  await expect(figure(page, 'Score-CAM').getByText(/^Stopped at \d+ % · partial map$/)).toBeVisible();
+  await expect(figure(page, 'Score-CAM').getByRole('button', { name: 'Resume' })).toBeVisible();
+  await expect(figure(page, 'Fusion-CAM').getByText('Fusion-CAM needs the full Score-CAM, which was cancelled.')).toBeVisible();
+  await expect(figure(page, 'Fusion-CAM')).toHaveAttribute('data-state', 'cancelled');
   await expect(page.getByRole('progressbar')).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Cancel' })).toHaveCount(0);
   // the worker is free again: a new class gets its Grad-CAM quickly

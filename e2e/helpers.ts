@@ -97,8 +97,9 @@ export function pixelSpread(px: Uint8Array): number {
   return Math.sqrt(sq / n - m * m);
 }
 
+/** Waits until the Fusion-CAM panel shows a finished map (its data-state; β live in the pipeline's details). */
 export async function waitForFusion(page: Page, timeout = 90_000): Promise<void> {
-  await expect(figure(page, 'Fusion-CAM').getByText(/^β_g /)).toBeVisible({ timeout });
+  await expect(figure(page, 'Fusion-CAM')).toHaveAttribute('data-state', /^(done|flat)$/, { timeout });
 }
 
 export async function forwardPasses(page: Page): Promise<number> {
@@ -143,4 +144,12 @@ export async function downloads(page: Page, n: number, action: () => Promise<voi
 /** Sets a range input's value the way a user dragging it would (input + change events). */
 export async function setSlider(page: Page, label: string, value: number): Promise<void> {
   await page.getByLabel(label, { exact: true }).fill(String(value));
+}
+
+/** The raw β line of the Fusion-CAM pipeline (in its "Exact weights" disclosure, opened here). */
+export async function expectBetas(page: Page, re: RegExp, timeout = 30_000): Promise<void> {
+  const details = page.locator('details.raw-betas');
+  await expect(details).toHaveCount(1, { timeout });
+  await details.evaluate((d) => ((d as HTMLDetailsElement).open = true));
+  await expect(details.getByText(re)).toBeVisible({ timeout });
 }

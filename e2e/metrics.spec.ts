@@ -77,7 +77,9 @@ function csvFields(line: string): string[] {
   return out;
 }
 
-const metric = (page: import('@playwright/test').Page, panel: string, name: string) => figure(page, panel).locator(`[data-metric="${name}"]`);
+// each map's metrics sit in the faithfulness section, in a region named after the map
+const scores = (page: import('@playwright/test').Page, panel: string) => page.getByRole('region', { name: `${panel} faithfulness`, exact: true });
+const metric = (page: import('@playwright/test').Page, panel: string, name: string) => scores(page, panel).locator(`[data-metric="${name}"]`);
 
 test('metrics under the Grad-CAM panel: four numbers in range, Y equal to the shown class probability; curves of all panels', async ({ page }, testInfo) => {
   test.setTimeout(300_000);
@@ -88,7 +90,7 @@ test('metrics under the Grad-CAM panel: four numbers in range, Y equal to the sh
   await expect(top1).toBeVisible();
   const shownPercent = Number((await top1.locator('.pred-prob').innerText()).replace('%', ''));
   await expect(figure(page, 'Grad-CAM').getByRole('img')).toBeVisible();
-  await figure(page, 'Grad-CAM').getByRole('button', { name: 'Compute metrics', exact: true }).click();
+  await scores(page, 'Grad-CAM').getByRole('button', { name: 'Compute metrics', exact: true }).click();
   // the request waits behind the worker's queue (Score-CAM, layer thumbnails) before its few seconds of work
   await expect(metric(page, 'Grad-CAM', 'deletionAuc')).toBeVisible({ timeout: 150_000 });
   const drop = Number(await metric(page, 'Grad-CAM', 'averageDrop').innerText());
@@ -101,7 +103,7 @@ test('metrics under the Grad-CAM panel: four numbers in range, Y equal to the sh
   }
   expect([0, 1]).toContain(inc);
   // Y = p_c(x) is the class probability the top-5 list shows; Average Drop and Increase follow from Y and O by hand
-  const hint = await figure(page, 'Grad-CAM').getByText(/Y = p/).innerText();
+  const hint = await scores(page, 'Grad-CAM').getByText(/Y = p/).innerText();
   const [, Y, O] = hint.match(/Y = p\s*c\s*\(x\) ([\d.]+) · O = p\s*c\s*\(x ⊙ map\) ([\d.]+)/)!.map(Number);
   expect(Math.abs(Y * 100 - shownPercent)).toBeLessThan(0.06);
   expect(Math.abs(drop - Math.max(0, Y - O) / Y)).toBeLessThan(0.002);
@@ -120,7 +122,7 @@ test('metrics under the Grad-CAM panel: four numbers in range, Y equal to the sh
   for (const p of ['Score-CAM', 'Fusion-CAM']) await expect(metric(page, p, 'insertionAuc')).toBeVisible();
   // τ gives Fusion-CAM a new map: its metrics no longer apply and say so
   await page.getByLabel('Agreement tolerance τ', { exact: true }).fill('0.3');
-  await expect(figure(page, 'Fusion-CAM').getByText('The map changed since its metrics')).toBeVisible();
+  await expect(scores(page, 'Fusion-CAM').getByText('The map changed since its metrics')).toBeVisible();
   await expect(deletion.locator('polyline')).toHaveCount(2);
   await snap(page, testInfo, 'metrics and curves');
   consoleWatch.assertClean();

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SHARED, canvasPixels, chooseFile, figure, heatmap, meanAbsDiff, openApp, photo, pixelSpread, pixelsOf, snap, watchConsole } from './helpers';
+import { SHARED, canvasPixels, chooseFile, expectBetas, figure, heatmap, meanAbsDiff, openApp, photo, pixelSpread, pixelsOf, snap, watchConsole } from './helpers';
 
 const XSS_LABEL = '<img src=x onerror=alert(1)>';
 let dir = '';
@@ -116,7 +116,7 @@ test('a generated ResNet-like model through "Model files": predictions, Grad-CAM
   await expect(page.locator('img[src="x"]')).toHaveCount(0);
 
   // Fusion-CAM ran: its β values are listed (the random net may add a warning about them)
-  await expect(figure(page, 'Fusion-CAM').getByText(/^β_g -?\d/)).toBeVisible({ timeout: 60_000 });
+  await expectBetas(page, /^β_g -?\d/, 60_000);
   const px = await Promise.all(['Grad-CAM', 'Score-CAM'].map((p) => canvasPixels(page, p)));
   for (const p of px) expect(pixelSpread(p)).toBeGreaterThan(10);
   expect(meanAbsDiff(px[0], px[1])).toBeGreaterThan(0.5);
@@ -192,7 +192,7 @@ test('a layer whose activations overflow to Infinity: every map says so, nothing
   // the clipped layer after it is finite: maps again
   await page.locator('label.layer-option').filter({ has: page.getByRole('radio', { name: /^clip6,/ }) }).click();
   await expect(figure(page, 'Grad-CAM')).not.toContainText(said, { timeout: 30_000 });
-  await expect(figure(page, 'Fusion-CAM').getByText(/^β_g /)).toBeVisible({ timeout: 60_000 });
+  await expectBetas(page, /^β_g /, 60_000);
   consoleWatch.assertClean();
 });
 

@@ -36,6 +36,23 @@ export function useFusion(): FusionView | null {
   return useMemo(() => (stage ? fuseOnPage(stage, tau) : null), [stage, tau]);
 }
 
+/**
+ * The agreement map of step 5 (spec §3.5): sim = clip(1 − |β_dr·L_dr − β_r·L_r| / τ, 0, 1), pixel
+ * by pixel. 1 where the combined and region maps agree (Fusion-CAM keeps the larger), 0 where
+ * they differ by τ or more (it averages them).
+ */
+export function agreementMap(stage: StageData, tau: number): Float32Array {
+  const { combined, region } = stage;
+  const b1 = stage.betas.combinedStep5;
+  const b2 = stage.betas.regionStep5;
+  const out = new Float32Array(combined.length);
+  for (let i = 0; i < out.length; i++) {
+    const d = Math.abs(Math.fround(combined[i] * b1) - Math.fround(region[i] * b2));
+    out[i] = Math.min(1, Math.max(0, 1 - d / tau));
+  }
+  return out;
+}
+
 /** First name of a class label ("malamute, malemute, Alaskan malamute" → "malamute"). */
 export function shortLabel(label: string): string {
   const first = label.split(',')[0].trim();

@@ -65,7 +65,7 @@ export function startRegion(): void {
   if (c === null) return;
   cancelRegionJobs();
   const job = ++jobCounter;
-  setResults({ region: { job, classIndex: c, variant: settings.variant, method: settings.regionMethod, status: 'running', done: 0, total: 0, map: null }, regionError: null, stage: null, stageError: null });
+  setResults({ region: { job, classIndex: c, variant: settings.variant, method: settings.regionMethod, status: 'running', done: 0, total: 0, map: null, startedAt: performance.now() }, regionError: null, stage: null, stageError: null });
   send({ type: 'map', gen: input.gen, job, classIndex: c, variant: settings.variant, method: settings.regionMethod, batchSize: BATCH_SIZE[model.backend ?? 'wasm'] ?? 16 });
 }
 
@@ -112,11 +112,18 @@ export function loadImage(blob: Blob, name: string, opts: { keepClass?: boolean 
   if (control) Atomics.store(control, CONTROL.latestGen, gen);
   cancelRegionJobs();
   combineInFlight = false;
-  setInput({ gen, name, blob, width: 0, height: 0, photo: null, decoding: true, error: null });
+  setInput({ gen, name, blob, width: 0, height: 0, photo: null, decoding: true, error: null, notes: [] });
   setResults({ ...EMPTY_RESULTS, forwardPasses: get().results.forwardPasses });
   // a class pinned by a shared link applies to the first image, not to the ones after it
   if (gen > 1 && !opts.keepClass && get().settings.classIndex !== null) get().setSettings({ classIndex: null });
   send({ type: 'setImage', gen, blob, displayMaxSide: DISPLAY_MAX_SIDE });
+}
+
+/** Below this side, a photo holds too little for the model: it is still explained, with a warning. */
+export const TINY_SIDE = 32;
+
+export function tinyImageNotes(w: number, h: number): string[] {
+  return Math.min(w, h) < TINY_SIDE ? [`This image is tiny (${w}×${h} px): it was stretched to the model's input, so the class and the maps say little.`] : [];
 }
 
 function isCurrent(gen: number | undefined): boolean {
@@ -134,12 +141,15 @@ function onReply(msg: WorkerReply): void {
   switch (msg.type) {
     case 'backend':
       s.setModel({ backend: msg.backend, renderer: msg.renderer, backendNote: msg.note ?? null, wasmThreads: msg.wasmThreads ?? null });
+      // an old input error is stale once the next action succeeds (issue 14, defect 6)
+      if (s.input.error) s.setInput({ error: null });
       return;
     case 'modelProgress':
       s.setModel({ status: 'loading', loadingId: msg.modelId, loaded: msg.loaded, total: msg.total });
       return;
     case 'modelLoaded':
       s.setModel({ status: 'ready', info: msg.info, error: null, loadingId: null });
+      if (s.input.error) s.setInput({ error: null });
       if (s.settings.layer && !msg.info.layers.some((l) => l.name === s.settings.layer)) s.setSettings({ layer: null });
       startSession();
       return;
@@ -148,7 +158,13 @@ function onReply(msg: WorkerReply): void {
       return;
     case 'imageDecoded': {
       if (!isCurrent(msg.gen)) return;
-      s.setInput({ width: msg.width, height: msg.height, photo: new ImageData(msg.displayPixels, msg.displayWidth, msg.displayHeight), decoding: false });
+      s.setInput({
+        width: msg.width,
+        height: msg.height,
+        photo: new ImageData(msg.displayPixels, msg.displayWidth, msg.displayHeight),
+        decoding: false,
+        notes: [...s.input.notes, ...tinyImageNotes(msg.width, msg.height)],
+      });
       startSession();
       return;
     }
@@ -164,7 +180,7 @@ function onReply(msg: WorkerReply): void {
     case 'regionProgress': {
       const r = s.results.region;
       if (!isCurrent(msg.gen) || !r || r.job !== msg.job || r.status !== 'running') return;
-      s.setResults({ region: { ...r, done: msg.done, total: msg.total, map: msg.partial ?? r.map } });
+      s.setResults({ region: { ...r, done: msg.done, total: msg.total, map: msg.partial ?? r.map, progressAt: performance.now(), firstProgress: r.firstProgress ?? { done: msg.done, at: performance.now() } } });
       return;
     }
     case 'region': {

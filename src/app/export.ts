@@ -7,10 +7,16 @@ import { colormapLut } from './colormaps';
 import { blendOverlay, drawColorBar, resampleMap, valueRange } from './render';
 import { fuseOnPage, PANEL_TITLES, shortLabel, type PanelId } from './derived';
 import type { ExportReply, ExportRequest } from '../worker/exportWorker';
-import { compareSidecar } from './compare';
 
 /** Exports never allocate more than this many pixels (browser canvas limits). */
 const MAX_EXPORT_PIXELS = 40_000_000;
+
+/** The size the export worker renders a W×H photo at (its scaling rule, exportWorker.ts). */
+export function exportSize(W: number, H: number): { width: number; height: number } {
+  if (W * H <= MAX_EXPORT_PIXELS) return { width: W, height: H };
+  const s = Math.sqrt(MAX_EXPORT_PIXELS / (W * H));
+  return { width: Math.floor(W * s), height: Math.floor(H * s) };
+}
 
 function download(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);
@@ -103,8 +109,6 @@ export function sidecar(method: string): Record<string, unknown> {
     opacity: settings.opacity,
     scale: settings.scale,
     topK: results.predictions.map((p) => ({ index: p.index, label: model.info?.labels[p.index] ?? null, probability: p.probability })),
-    // the pinned explanation and how it is compared (null without a pin)
-    compare: compareSidecar(),
   };
 }
 
@@ -136,13 +140,31 @@ function renderFullResolution(req: Omit<ExportRequest, 'id'>): Promise<{ png: Bl
  * One panel's overlay at the photo's original resolution, plus its JSON sidecar. 'input' exports
  * the photo itself (orientation applied), as a PNG of the same size.
  */
-export async function exportPanel(id: PanelId | 'input'): Promise<void> {
+export interface ExportResult {
+  width: number;
+  height: number;
+  /** The photo's own size; `full` is false when the export had to be scaled down (canvas limits). */
+  sourceWidth: number;
+  sourceHeight: number;
+  full: boolean;
+}
+
+export async function exportPanel(id: PanelId | 'input', what: 'png' | 'json' = 'png'): Promise<ExportResult> {
   const snap = snapshot();
   const map = id === 'input' ? new Float32Array(1) : snap.maps[id];
   const title = id === 'input' ? 'Input' : PANEL_TITLES[id];
   if (!map) throw new Error(`${title} is not ready yet`);
   const s = useAppStore.getState();
   if (!s.input.blob) throw new Error('No image loaded');
+  // files are named by the method shown (dog.gradcam.png, dog.layercam.png), not by the panel slot
+  const fileId = id === 'gradient' ? s.settings.gradientMethod : id === 'region' ? s.settings.regionMethod : id;
+  const name = `${stem(s.input.name)}.${fileId}`;
+  // one file per click: two downloads at once make Chrome ask for permission (issue 14, defect 10)
+  if (what === 'json') {
+    const { width, height } = exportSize(s.input.width, s.input.height);
+    download(new Blob([JSON.stringify({ ...sidecar(title), export: { kind: 'panel', width, height } }, null, 2)], { type: 'application/json' }), `${name}.json`);
+    return { width, height, sourceWidth: s.input.width, sourceHeight: s.input.height, full: width === s.input.width && height === s.input.height };
+  }
   const { png, width, height } = await renderFullResolution({
     blob: s.input.blob,
     maxPixels: MAX_EXPORT_PIXELS,
@@ -152,15 +174,12 @@ export async function exportPanel(id: PanelId | 'input'): Promise<void> {
     opacity: id === 'input' ? 0 : s.settings.opacity,
     range: id === 'input' ? [0, 1] : rangeFor(id, snap, visiblePanels()),
   });
-  // files are named by the method shown (dog.gradcam.png, dog.layercam.png), not by the panel slot
-  const fileId = id === 'gradient' ? s.settings.gradientMethod : id === 'region' ? s.settings.regionMethod : id;
-  const name = `${stem(s.input.name)}.${fileId}`;
   download(png, `${name}.png`);
-  download(new Blob([JSON.stringify({ ...sidecar(title), export: { kind: 'panel', width, height } }, null, 2)], { type: 'application/json' }), `${name}.json`);
+  return { width, height, sourceWidth: s.input.width, sourceHeight: s.input.height, full: width === s.input.width && height === s.input.height };
 }
 
 /** All panels side by side with captions, a colour bar and the settings line, plus a sidecar. */
-export async function exportAll(): Promise<void> {
+export async function exportAll(what: 'png' | 'json' = 'png'): Promise<void> {
   const snap = snapshot();
   const s = useAppStore.getState();
   const panels = visiblePanels().filter((p) => snap.maps[p]);
@@ -205,6 +224,6 @@ export async function exportAll(): Promise<void> {
   const line = `${s.model.info?.name ?? ''} · ${s.results.layer ?? ''} · ${cls.name ? shortLabel(cls.name) : ''}${cls.probability !== null ? ` (${(cls.probability * 100).toFixed(1)}%)` : ''} · ${s.settings.variant} · θ=${s.settings.theta} · τ=${s.settings.tau} · ${s.settings.colormap}`;
   ctx.fillText(line, gap + Math.min(320, cellW) + 24, y + 8, W - (gap + Math.min(320, cellW) + 24) - gap);
   const name = `${stem(s.input.name)}.all`;
-  download(await canvasToPng(canvas), `${name}.png`);
-  download(new Blob([JSON.stringify({ ...meta, export: { kind: 'composite', panels: titles, width: W, height: H } }, null, 2)], { type: 'application/json' }), `${name}.json`);
+  if (what === 'png') download(await canvasToPng(canvas), `${name}.png`);
+  else download(new Blob([JSON.stringify({ ...meta, export: { kind: 'composite', panels: titles, width: W, height: H } }, null, 2)], { type: 'application/json' }), `${name}.json`);
 }

@@ -46,6 +46,52 @@ export async function imageProblem(blob: Blob): Promise<string | null> {
   return null;
 }
 
+/** Whether the file holds more than one frame (animated GIF, APNG, animated WebP): the browser decodes only the first. */
+export function isAnimated(bytes: Uint8Array, kind: ImageKind): boolean {
+  const ascii = (i: number, t: string) => Array.from(t).every((c, k) => bytes[i + k] === c.charCodeAt(0));
+  if (kind === 'png') {
+    // an acTL chunk before the first IDAT makes an APNG
+    let i = 8;
+    while (i + 8 <= bytes.length) {
+      const len = ((bytes[i] << 24) | (bytes[i + 1] << 16) | (bytes[i + 2] << 8) | bytes[i + 3]) >>> 0;
+      if (ascii(i + 4, 'acTL')) return true;
+      if (ascii(i + 4, 'IDAT')) return false;
+      i += 12 + len;
+    }
+    return false;
+  }
+  if (kind === 'webp') return ascii(12, 'VP8X') && (bytes[20] & 0x02) !== 0;
+  if (kind === 'gif') return gifFrames(bytes) > 1;
+  return false;
+}
+
+/** Image descriptors in a GIF, walking its blocks (stops at 2). */
+function gifFrames(b: Uint8Array): number {
+  let i = 13;
+  if (b[10] & 0x80) i += 3 * (1 << ((b[10] & 7) + 1));
+  let frames = 0;
+  const skipSub = () => {
+    while (i < b.length && b[i] !== 0) i += b[i] + 1;
+    i++;
+  };
+  while (i < b.length) {
+    const t = b[i];
+    if (t === 0x2c) {
+      frames++;
+      if (frames > 1) return frames;
+      const packed = b[i + 9];
+      i += 10;
+      if (packed & 0x80) i += 3 * (1 << ((packed & 7) + 1));
+      i++; // LZW minimum code size
+      skipSub();
+    } else if (t === 0x21) {
+      i += 2;
+      skipSub();
+    } else break;
+  }
+  return frames;
+}
+
 let latestRequest = 0;
 
 /** Checks `blob`, then loads it; a newer call supersedes this one. Nothing changes on failure but the message. */
@@ -58,4 +104,12 @@ export async function loadCheckedImage(blob: Blob, name: string): Promise<void> 
     return;
   }
   loadImage(blob, name);
+  const kind = sniffImage(new Uint8Array(await blob.slice(0, 512).arrayBuffer()));
+  if (kind === 'gif' || kind === 'png' || kind === 'webp') {
+    const bytes = new Uint8Array(await blob.slice(0, Math.min(blob.size, 8 << 20)).arrayBuffer());
+    if (request === latestRequest && isAnimated(bytes, kind)) {
+      const { input, setInput } = useAppStore.getState();
+      setInput({ notes: [`This is an animated image: its first frame is explained.`, ...input.notes] });
+    }
+  }
 }

@@ -1,24 +1,41 @@
-/** The page: header, sidebar of controls, the panel grid; drop and paste work anywhere. */
+/**
+ * The page: a compact header; then the results first (what is explained, the three maps, the
+ * colour scale) beside a narrow input column; then the Fusion-CAM pipeline; then the settings,
+ * metrics and batch evaluation. Drop and paste work anywhere.
+ */
 import { useEffect } from 'react';
 import { useAppStore } from '../store';
 import { loadCheckedImage as loadImage } from '../imageCheck';
 import { Header } from './Header';
-import { Sidebar } from './Sidebar';
-import { Panels } from './Panels';
+import { Predictions, SettingsGroups } from './Sidebar';
+import { Results } from './Results';
+import { InputCard } from './InputCard';
+import { Pipeline } from './Pipeline';
+import { useProbeReset } from './Panels';
 import { FaithfulnessSection } from './MetricsPanel';
 import { BatchEvaluation } from './BatchEvaluation';
-import { LiveCamera, useLiveActive } from './LiveCamera';
-import { ComparePanel } from './ComparePanel';
 
-function firstImage(items: DataTransferItemList | null, files: FileList | null): File | null {
-  for (const f of Array.from(files ?? [])) if (f) return f;
+function allFiles(items: DataTransferItemList | null, files: FileList | null): File[] {
+  const fs = Array.from(files ?? []).filter(Boolean);
+  if (fs.length) return fs;
+  const out: File[] = [];
   for (const it of Array.from(items ?? [])) {
     if (it.kind === 'file') {
       const f = it.getAsFile();
-      if (f) return f;
+      if (f) out.push(f);
     }
   }
-  return null;
+  return out;
+}
+
+function firstImage(items: DataTransferItemList | null, files: FileList | null): File | null {
+  return allFiles(items, files)[0] ?? null;
+}
+
+/** Several files at once: the first image is explained, and the page says which were ignored. */
+function pickDropped(files: File[]): { use: File | null; ignored: File[] } {
+  const use = files.find((f) => f.type.startsWith('image/')) ?? files[0] ?? null;
+  return { use, ignored: files.filter((f) => f !== use) };
 }
 
 function useDropAndPaste(): void {
@@ -44,10 +61,11 @@ function useDropAndPaste(): void {
     const onDrop = (e: DragEvent) => {
       depth = 0;
       setUi({ dragOver: false });
-      const f = firstImage(e.dataTransfer?.items ?? null, e.dataTransfer?.files ?? null);
+      const { use: f, ignored } = pickDropped(allFiles(e.dataTransfer?.items ?? null, e.dataTransfer?.files ?? null));
       if (!f) return;
       e.preventDefault();
       void loadImage(f, f.name);
+      if (ignored.length > 0) setUi({ notice: `Explaining ${f.name}; ignored ${ignored.map((x) => x.name).join(', ')}: one image at a time.` });
     };
     const onPaste = (e: ClipboardEvent) => {
       const target = e.target as HTMLElement | null;
@@ -84,12 +102,19 @@ function Notice() {
   const setUi = useAppStore((s) => s.setUi);
   useEffect(() => {
     if (!notice) return;
-    const t = setTimeout(() => setUi({ notice: null }), 5000);
+    const t = setTimeout(() => setUi({ notice: null }), 8000);
     return () => clearTimeout(t);
   }, [notice, setUi]);
   return (
     <div className="notice" role="status" aria-live="polite">
-      {notice}
+      {notice && (
+        <>
+          <span>{notice}</span>
+          <button type="button" className="ghost" aria-label="Dismiss the notice" onClick={() => setUi({ notice: null })}>
+            ×
+          </button>
+        </>
+      )}
     </div>
   );
 }
@@ -110,18 +135,24 @@ function BackendAlert() {
 
 export function App() {
   useDropAndPaste();
+  useProbeReset();
   const dragOver = useAppStore((s) => s.ui.dragOver);
-  const live = useLiveActive();
+  const hasImage = useAppStore((s) => s.input.blob !== null);
   return (
     <div className="app">
       <Header />
       <BackendAlert />
       <main className="layout">
-        <Sidebar />
+        <div className={hasImage ? 'stage' : 'stage empty'}>
+          <Results />
+          <div className="input-column">
+            <InputCard />
+            <Predictions />
+          </div>
+        </div>
+        <Pipeline />
+        <SettingsGroups />
         <div className="main-column">
-          <LiveCamera />
-          {!live && <Panels />}
-          {!live && <ComparePanel />}
           <FaithfulnessSection />
           <BatchEvaluation />
         </div>

@@ -1,4 +1,4 @@
-/** Deletion and insertion curves (p_c against the fraction of pixels moved) of several maps, as SVG. */
+/** Deletion and insertion curves (the class probability against the fraction of pixels moved) of several maps, as SVG. */
 import type { PanelMetrics } from '../../worker/evaluationProtocol';
 
 export interface CurveSeries {
@@ -50,7 +50,7 @@ function Chart({ mode, curves, yMax }: { mode: 'deletion' | 'insertion'; curves:
           {mode === 'deletion' ? 'pixels removed' : 'pixels restored'}
         </text>
         <text x={8} y={PAD.top + ih / 2} textAnchor="middle" className="axis-label" transform={`rotate(-90 8 ${PAD.top + ih / 2})`}>
-          p_c
+          class probability
         </text>
         {curves.map((c, i) => (
           <polyline key={c.id} data-method={c.id} points={points(mode === 'deletion' ? c.result.deletion : c.result.insertion, yMax)} fill="none" stroke={COLORS[i % COLORS.length]} strokeWidth={1.8} />

@@ -35,6 +35,28 @@ function ModelStatus() {
   return null;
 }
 
+/** Software WebGL (SwiftShader, llvmpipe…) is tens of times slower than wasm here: say so where the backend is picked. */
+export function isSoftwareRenderer(renderer: string | null): boolean {
+  return !!renderer && /swiftshader|llvmpipe|software|softpipe|basic render/i.test(renderer);
+}
+
+function SoftwareWebglNote() {
+  const backend = useAppStore((s) => s.model.backend);
+  const renderer = useAppStore((s) => s.model.renderer);
+  const setSettings = useAppStore((s) => s.setSettings);
+  if (backend !== 'webgl' || !isSoftwareRenderer(renderer)) return null;
+  return (
+    <div className="software-note" role="note">
+      <span>
+        WebGL is running in software here ({renderer}), with no graphics card: Score-CAM can take 20× longer. WebAssembly is faster on this machine.
+      </span>
+      <button type="button" className="secondary small-btn" onClick={() => setSettings({ backend: 'wasm' })}>
+        Use WebAssembly
+      </button>
+    </div>
+  );
+}
+
 export function Header() {
   const modelId = useAppStore((s) => s.settings.modelId);
   const backendChoice = useAppStore((s) => s.settings.backend);
@@ -53,6 +75,7 @@ export function Header() {
     <header className="topbar">
       <h1>
         Fusion-CAM <span className="accent">Studio</span>
+        <span className="tagline">what a neural network looked at</span>
       </h1>
       <div className="topbar-controls">
         <div className="inline-field">
@@ -89,10 +112,11 @@ export function Header() {
           </select>
         </div>
         <span className="backend-badge" data-testid="backend-in-use" title={[renderer ? `${backend === 'webgpu' ? 'WebGPU adapter' : 'WebGL renderer'}: ${renderer}` : 'WebGL unavailable', note ?? ''].filter(Boolean).join('\n')}>
-          {backend ? `running on ${backend}${backend === 'wasm' && threads ? ` · ${threads} thread${threads > 1 ? 's' : ''}` : ''}` : 'starting…'}
+          {backend ? `running on ${backend === 'webgl' && isSoftwareRenderer(renderer) ? 'software ' : ''}${backend}${backend === 'wasm' && threads ? ` · ${threads} thread${threads > 1 ? 's' : ''}` : ''}` : 'starting…'}
         </span>
         <ModelStatus />
       </div>
+      <SoftwareWebglNote />
     </header>
   );
 }

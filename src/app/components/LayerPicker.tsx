@@ -1,8 +1,8 @@
 /**
  * The layer picker: every candidate layer (4-D output larger than 1×1) with its operation and
  * shape, and a small Grad-CAM of the current image and class at that layer, so the user sees how
- * the explanation changes with depth. A radio group: arrow keys move between layers, and picking
- * one re-runs the explanation there.
+ * the explanation changes with depth. A radio group: arrow keys move between layers without
+ * recomputing; the explanation re-runs on Enter, after a short pause, or at once on a click.
  */
 import { memo, useCallback, useDeferredValue, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import { useAppStore } from '../store';
@@ -15,6 +15,8 @@ import '../models.css';
 
 const THUMB_WIDTH = 120;
 const THUMB_OPACITY = 0.6;
+/** Quiet time after the last arrow key before the picked layer is explained. */
+export const LAYER_PAUSE_MS = 1200;
 
 /** Long GraphModel node names: the part that names the layer ("…/Conv2d_13_pointwise/Relu6" → "Conv2d_13_pointwise"; the op is shown below). */
 function shortName(name: string, op: string): string {
@@ -144,7 +146,29 @@ export function LayerPicker() {
     if (top < list.scrollTop || top + tile.offsetHeight > list.scrollTop + list.clientHeight) list.scrollTop = Math.max(0, top - (list.clientHeight - tile.offsetHeight) / 2);
   }, [current, layers.length]);
   const defaultLayer = info?.defaultLayer;
-  const pick = useCallback((name: string) => setSettings({ layer: name === defaultLayer ? null : name }), [setSettings, defaultLayer]);
+  const commit = useCallback((name: string) => setSettings({ layer: name === defaultLayer ? null : name }), [setSettings, defaultLayer]);
+  // keyboard moves only preview the choice: one ArrowDown must not start a 20 s explanation
+  const [pending, setPending] = useState<string | null>(null);
+  const pointer = useRef(false);
+  useEffect(() => {
+    if (pending === null) return;
+    const t = setTimeout(() => {
+      commit(pending);
+      setPending(null);
+    }, LAYER_PAUSE_MS);
+    return () => clearTimeout(t);
+  }, [pending, commit]);
+  const pick = useCallback(
+    (name: string) => {
+      if (pointer.current) {
+        pointer.current = false;
+        setPending(null);
+        commit(name);
+      } else setPending(name);
+    },
+    [commit],
+  );
+  const shown = pending ?? current;
   const firstError = layers.map((l) => thumbs.byLayer[l.name]?.error).find((e) => e);
   return (
     <section className="card">
@@ -163,13 +187,27 @@ export function LayerPicker() {
               'Load an image to see them.'
             ) : null}
           </p>
-          <div className="layer-list" role="radiogroup" aria-labelledby={headingId} ref={listRef}>
+          <div
+            className="layer-list"
+            role="radiogroup"
+            aria-labelledby={headingId}
+            aria-describedby={`${headingId}-keys`}
+            ref={listRef}
+            onPointerDown={() => (pointer.current = true)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && pending !== null) {
+                e.preventDefault();
+                commit(pending);
+                setPending(null);
+              }
+            }}
+          >
             {layers.map((l) => (
               <LayerOption
                 key={l.name}
                 layer={l}
                 group={headingId}
-                checked={l.name === current}
+                checked={l.name === shown}
                 isDefault={l.name === info?.defaultLayer}
                 thumb={thumbs.byLayer[l.name]}
                 bitmap={bitmap}
@@ -179,6 +217,9 @@ export function LayerPicker() {
               />
             ))}
           </div>
+          <p className="hint" id={`${headingId}-keys`}>
+            {pending !== null ? <span role="status">Press Enter to explain at {pending} (or wait a moment).</span> : 'Arrow keys move between layers; Enter explains at the one picked.'}
+          </p>
           {firstError && <p className="hint layer-error">Layers marked “no gradient”: {firstError}</p>}
         </>
       )}

@@ -83,7 +83,7 @@ export function MetricsPanel({ panel, title, map }: { panel: PanelId; title: str
       ) : (
         <div className="metrics-row">
           <span className="muted small">
-            {fresh && state.status === 'error' ? <span className="error-text">{state.error}</span> : fresh && state.status === 'cancelled' ? 'Metrics cancelled' : state && map !== null ? 'The map changed since its metrics' : 'Faithfulness: Average Drop, Increase, Deletion, Insertion'}
+            {fresh && state.status === 'error' ? <span className="error-text">{state.error}</span> : fresh && state.status === 'cancelled' ? 'Metrics cancelled' : state && map !== null ? 'The map changed since its metrics' : map === null ? 'Waits for the map' : 'Not scored yet'}
           </span>
           <button type="button" className="secondary" disabled={map === null} onClick={() => map && computeMetrics([{ panel, title, map }])}>
             Compute metrics
@@ -104,11 +104,14 @@ export function FaithfulnessSection() {
     .map((s) => ({ s, p: panels[s.panel] }))
     .filter(({ s, p }) => p && p.status === 'done' && p.result && sameMap(p.map, s.map))
     .map(({ s, p }) => ({ id: s.panel, label: s.title, result: p.result! }));
+  const maps = usePanelMaps();
+  const settings = useAppStore((s) => s.settings);
+  const regionDone = useAppStore((s) => s.results.region?.status === 'done');
   if (!hasImage) return null;
   return (
     <section className="card evaluation-card" aria-label="Faithfulness metrics">
       <div className="card-head">
-        <h2>Faithfulness (spec §5)</h2>
+        <h2>How faithful is each map?</h2>
         <div className="row-buttons">
           {running && (
             <button type="button" className="danger" onClick={cancelMetrics}>
@@ -120,8 +123,20 @@ export function FaithfulnessSection() {
           </button>
         </div>
       </div>
+      <div className="metrics-per-map">
+        {(['gradient', 'region', 'fusioncam'] as PanelId[]).map((id) => {
+          const title = panelTitle(id, settings, PANEL_TITLES[id]);
+          const map = maps[id] && (id === 'gradient' || regionDone) ? maps[id] : null;
+          return (
+            <div key={id} className="metrics-cell">
+              <h3>{title}</h3>
+              <MetricsPanel panel={id} title={title} map={map} />
+            </div>
+          );
+        })}
+      </div>
       <p className="hint">
-        On the current image and class. Average Drop and Deletion: lower is better; Insertion: higher is better; Increase counts whether the masked image is more confident (its mean over many images is the paper&apos;s
+        A faithful map points at what the model really uses: hiding its hot pixels should lower the score (Deletion), showing only them should keep it (Insertion). On the current image and class. Average Drop and Deletion: lower is better; Insertion: higher is better; Increase counts whether the masked image is more confident (its mean over many images is the paper&apos;s
         “Increase in Confidence”). Deletion sets the most salient pixels to 0, 448 per step; Insertion restores them into a blurred copy (51×51, σ = 50).
       </p>
       {curves.length > 0 ? <CurvesChart curves={curves} /> : <p className="hint">The deletion and insertion curves of every scored map appear here.</p>}

@@ -1,29 +1,71 @@
-/** Image input, predictions and every setting, each with a visible label and keyboard access. */
-import { useId, useState, type ReactNode } from 'react';
+/**
+ * The controls, each with a visible label and keyboard access: the input card (file, URL,
+ * samples), the predictions and the class search, θ and τ (shown under Fusion-CAM), and the
+ * settings groups that sit after the results (collapsible; closed by default on a narrow screen).
+ */
+import { useId, useMemo, useState, type ReactNode } from 'react';
 import { useAppStore } from '../store';
 import { COLORMAP_IDS, type ColormapId } from '../colormaps';
 import { loadCheckedImage as loadImage } from '../imageCheck';
 import { exportAll } from '../export';
 import { shortLabel, useTargetClass } from '../derived';
-import { ColorBar } from './ColorBar';
 import { ClassRangeNotice } from './ClassRangeNotice';
 import { MethodControls } from './MethodControls';
-import { THETA_SLIDER, THETA_SLIDER_COUNT } from '../../engine/thetaSlider';
 import { LayerPicker } from './LayerPicker';
 import { CustomModelDrop } from './CustomModelDrop';
 import type { FusionVariant } from '../../engine/maps';
+import { THETA_SLIDER, THETA_SLIDER_COUNT } from '../../engine/thetaSlider';
 import type { ScaleMode, WeightsMode } from '../store/settings';
 
-function Section({ title, children }: { title: string; children: ReactNode }) {
+const narrow = () => typeof matchMedia !== 'undefined' && matchMedia('(max-width: 760px)').matches;
+
+/** A settings group: a disclosure, open on a wide screen, closed on a phone. */
+function Section({ title, children, open }: { title: string; children: ReactNode; open?: boolean }) {
+  const [initial] = useState(() => open ?? !narrow());
   return (
-    <section className="card" aria-label={title}>
-      <h2>{title}</h2>
-      {children}
-    </section>
+    <details className="card group" open={initial}>
+      <summary>
+        <h2>{title}</h2>
+      </summary>
+      <section aria-label={title}>{children}</section>
+    </details>
   );
 }
 
-function Slider(props: { label: string; min: number; max: number; step: number; value: number; onChange(v: number): void; disabled?: boolean; format?(v: number): string; hint?: string }) {
+export const SAMPLES = [
+  { file: 'dog.jpg', label: 'Dog with a bicycle' },
+  { file: 'eagle.jpg', label: 'Eagle' },
+  { file: 'person.jpg', label: 'Person, dog and horse' },
+  { file: 'scream.jpg', label: 'The Scream (painting)' },
+];
+
+export async function loadSample(file: string): Promise<void> {
+  const setInput = useAppStore.getState().setInput;
+  try {
+    const res = await fetch(`${import.meta.env.BASE_URL}samples/${file}`);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    await loadImage(await res.blob(), file);
+  } catch (e) {
+    setInput({ error: `The sample ${file} could not be loaded (${(e as Error).message}).` });
+  }
+}
+
+export function SampleButtons({ size = 'small' }: { size?: 'small' | 'large' }) {
+  return (
+    <ul className={`samples ${size}`} aria-label="Sample photos">
+      {SAMPLES.map((s) => (
+        <li key={s.file}>
+          <button type="button" className="sample" aria-label={`Sample: ${s.label}`} title={s.label} onClick={() => void loadSample(s.file)}>
+            <img src={`${import.meta.env.BASE_URL}samples/${s.file.replace('.jpg', '.thumb.jpg')}`} alt="" width={size === 'large' ? 120 : 56} height={size === 'large' ? 90 : 42} />
+            {size === 'large' && <span>{s.label}</span>}
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function Slider(props: { label: string; min: number; max: number; step: number; value: number; onChange(v: number): void; disabled?: boolean; format?(v: number): string; hint?: ReactNode }) {
   const id = useId();
   const { label, min, max, step, value, onChange, disabled, format, hint } = props;
   return (
@@ -32,8 +74,12 @@ function Slider(props: { label: string; min: number; max: number; step: number; 
         <label htmlFor={id}>{label}</label>
         <output htmlFor={id}>{format ? format(value) : value}</output>
       </div>
-      <input id={id} type="range" min={min} max={max} step={step} value={value} disabled={disabled} onChange={(e) => onChange(Number(e.currentTarget.value))} />
-      {hint && <div className="hint">{hint}</div>}
+      <input id={id} type="range" min={min} max={max} step={step} value={value} disabled={disabled} aria-describedby={hint ? `${id}-hint` : undefined} onChange={(e) => onChange(Number(e.currentTarget.value))} />
+      {hint && (
+        <div className="hint" id={`${id}-hint`}>
+          {hint}
+        </div>
+      )}
     </div>
   );
 }
@@ -72,29 +118,49 @@ export async function fetchImageUrl(url: string): Promise<Blob> {
   return res.blob();
 }
 
-function ImageInput() {
+/** The last input problem, said where the input is, until the next success or a dismiss. */
+export function InputError() {
+  const error = useAppStore((s) => s.input.error);
+  const setInput = useAppStore((s) => s.setInput);
+  if (!error) return null;
+  return (
+    <div className="error-box" role="alert">
+      <span>{error}</span>
+      <button type="button" className="ghost" aria-label="Dismiss the message" onClick={() => setInput({ error: null })}>
+        ×
+      </button>
+    </div>
+  );
+}
+
+export function ImageInput() {
   const fileId = useId();
   const urlId = useId();
   const [url, setUrl] = useState('');
-  const error = useAppStore((s) => s.input.error);
   const setInput = useAppStore((s) => s.setInput);
   return (
-    <Section title="Image">
-      <div className="field">
-        <label htmlFor={fileId}>Image file</label>
+    <div className="input-controls">
+      <div className="input-actions" data-slot="input-actions">
+        <label htmlFor={fileId} className="file-label button-like">
+          <span aria-hidden="true" className="icon">⤒</span>
+          Image file
+        </label>
         <input
           id={fileId}
+          className="visually-hidden"
           type="file"
           accept="image/*"
           onChange={(e) => {
-            const f = e.currentTarget.files?.[0];
+            const files = Array.from(e.currentTarget.files ?? []);
+            const f = files[0];
             if (f) void loadImage(f, f.name);
+            if (files.length > 1) useAppStore.getState().setUi({ notice: `Explaining ${f.name}; ${files.length - 1} other file${files.length > 2 ? 's' : ''} ignored (${files.slice(1).map((x) => x.name).join(', ')}): one image at a time.` });
             e.currentTarget.value = '';
           }}
         />
       </div>
       <form
-        className="field"
+        className="field url-form"
         onSubmit={(e) => {
           e.preventDefault();
           if (!url.trim()) return;
@@ -112,33 +178,72 @@ function ImageInput() {
           </button>
         </div>
       </form>
-      <p className="hint">…or drop an image anywhere on the page, or paste one (Ctrl+V).</p>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
-    </Section>
+      <p className="hint">…or drop a photo anywhere on the page, or paste one (Ctrl+V). It never leaves your machine.</p>
+    </div>
   );
 }
 
-function Predictions() {
+/** Search among every class of the model: type "tabby", pick it. */
+export function ClassSearch() {
+  const id = useId();
+  const info = useAppStore((s) => s.model.info);
+  const setSettings = useAppStore((s) => s.setSettings);
+  const [q, setQ] = useState('');
+  const matches = useMemo(() => {
+    const t = q.trim().toLowerCase();
+    if (!info || t.length < 2) return [];
+    const out: { index: number; label: string }[] = [];
+    for (let i = 0; i < info.labels.length && out.length < 8; i++) if (info.labels[i].toLowerCase().includes(t)) out.push({ index: i, label: info.labels[i] });
+    return out;
+  }, [q, info]);
+  if (!info) return null;
+  return (
+    <div className="field class-search">
+      <label htmlFor={id}>Explain another class</label>
+      <input id={id} type="search" placeholder="Type a class, e.g. tabby" value={q} autoComplete="off" onChange={(e) => setQ(e.currentTarget.value)} />
+      {q.trim().length >= 2 && (
+        <ul className="class-matches" aria-label="Matching classes">
+          {matches.length === 0 ? (
+            <li className="hint">No class matches “{q.trim()}”.</li>
+          ) : (
+            matches.map((m) => (
+              <li key={m.index}>
+                <button
+                  type="button"
+                  className="secondary match"
+                  onClick={() => {
+                    setSettings({ classIndex: m.index });
+                    setQ('');
+                  }}
+                >
+                  {shortLabel(m.label)} <span className="muted small">#{m.index}</span>
+                </button>
+              </li>
+            ))
+          )}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+export function Predictions() {
   const predictions = useAppStore((s) => s.results.predictions);
   const info = useAppStore((s) => s.model.info);
   const sessionError = useAppStore((s) => s.results.sessionError);
   const setSettings = useAppStore((s) => s.setSettings);
   const target = useTargetClass();
+  if (predictions.length === 0 && !sessionError) return null;
   return (
-    <Section title="Top-5 classes">
+    <section className="card" aria-label="What the model sees">
+      <h2>What the model sees</h2>
       <ClassRangeNotice />
       {sessionError && (
         <p className="error" role="alert">
           {sessionError}
         </p>
       )}
-      {predictions.length === 0 ? (
-        <p className="hint">Predictions appear here; click one to explain it.</p>
-      ) : (
+      {predictions.length > 0 && (
         <ul className="predictions" aria-label="Top-5 predictions">
           {predictions.map((p) => {
             const label = info?.labels[p.index] ?? p.label;
@@ -148,7 +253,7 @@ function Predictions() {
               <li key={p.index}>
                 <button type="button" aria-label={name} aria-pressed={active} title={`${label} (class ${p.index})`} className={active ? 'pred active' : 'pred'} onClick={() => setSettings({ classIndex: p.index })}>
                   <span className="pred-name">{name}</span>
-                  <span className="pred-prob">{(p.probability * 100).toFixed(1)}%</span>
+                  <span className="pred-prob" aria-hidden="true">{(p.probability * 100).toFixed(1)}%</span>
                   <span className="pred-bar" style={{ width: `${Math.max(1, p.probability * 100)}%` }} />
                 </button>
               </li>
@@ -156,18 +261,48 @@ function Predictions() {
           })}
         </ul>
       )}
-    </Section>
+      <p className="hint">Click a class to explain it instead.</p>
+      <ClassSearch />
+    </section>
+  );
+}
+
+/** θ and τ, under the Fusion-CAM they change, in plain words first. */
+export function FusionSliders() {
+  const s = useAppStore((st) => st.settings);
+  const set = useAppStore((st) => st.setSettings);
+  const thetasReady = useAppStore((st) => st.results.thetasReady);
+  const thetaAhead = thetasReady >= THETA_SLIDER_COUNT ? ' Every value is ready: moving it is instant.' : thetasReady > 1 ? ` ${thetasReady} of ${THETA_SLIDER_COUNT} values ready ahead.` : '';
+  return (
+    <div className="fusion-sliders">
+      <Slider
+        label="Denoise θ"
+        min={THETA_SLIDER.min}
+        max={THETA_SLIDER.max}
+        step={THETA_SLIDER.step}
+        value={s.theta}
+        onChange={(theta) => set({ theta })}
+        hint={`Higher θ removes more of Grad-CAM's weak, noisy activations before the blend (the θ % weakest pixels are zeroed; paper: 10).${thetaAhead}`}
+      />
+      <Slider
+        label="Agreement tolerance τ"
+        min={0.05}
+        max={2}
+        step={0.05}
+        value={s.tau}
+        onChange={(tau) => set({ tau })}
+        format={(v) => v.toFixed(2)}
+        hint="Higher τ counts more pixels as agreeing, where Fusion-CAM keeps the stronger map; lower τ averages more (paper: 1)."
+      />
+    </div>
   );
 }
 
 function ExplanationSettings() {
   const s = useAppStore((st) => st.settings);
   const set = useAppStore((st) => st.setSettings);
-  const thetasReady = useAppStore((st) => st.results.thetasReady);
-  // the helper worker scores the other θ values ahead (see engineWorker scoreThetasAhead)
-  const thetaAhead = thetasReady >= THETA_SLIDER_COUNT ? ' Every θ is ready: moving it runs no forward pass.' : thetasReady > 1 ? ` Scoring other θ ahead: ${thetasReady} of ${THETA_SLIDER_COUNT} ready.` : '';
   return (
-    <Section title="Explanation">
+    <Section title="Method">
       <MethodControls />
       <Select<FusionVariant>
         label="Variant"
@@ -178,8 +313,6 @@ function ExplanationSettings() {
         ]}
         onChange={(variant) => set({ variant })}
       />
-      <Slider label="Denoise θ" min={THETA_SLIDER.min} max={THETA_SLIDER.max} step={THETA_SLIDER.step} value={s.theta} onChange={(theta) => set({ theta })} hint={`Percentile of the Grad-CAM map zeroed before fusion (paper: 10).${thetaAhead}`} />
-      <Slider label="Agreement tolerance τ" min={0.05} max={2} step={0.05} value={s.tau} onChange={(tau) => set({ tau })} format={(v) => v.toFixed(2)} hint="How far two maps may differ and still agree (paper: 1)." />
       <Select<WeightsMode>
         label="Contribution weights"
         value={s.weightsMode}
@@ -203,21 +336,16 @@ function DisplaySettings() {
   return (
     <Section title="Display">
       <Select<ColormapId> label="Colormap" value={s.colormap} options={COLORMAP_IDS.map((c) => ({ value: c, label: c }))} onChange={(colormap) => set({ colormap })} />
-      <ColorBar colormap={s.colormap} low={s.scale === 'shared' ? '0 (shared)' : 'low'} high={s.scale === 'shared' ? '1 (shared)' : 'high'} />
       <Slider label="Overlay opacity" min={0} max={1} step={0.05} value={s.opacity} onChange={(opacity) => set({ opacity })} format={(v) => `${Math.round(v * 100)}%`} />
       <Select<ScaleMode>
         label="Scale"
         value={s.scale}
         options={[
-          { value: 'each', label: 'each map normalised alone' },
-          { value: 'shared', label: 'shared scale' },
+          { value: 'each', label: 'each map on its own scale' },
+          { value: 'shared', label: 'one shared scale' },
         ]}
         onChange={(scale) => set({ scale })}
       />
-      <div className="field checkbox">
-        <input id="show-intermediate" type="checkbox" checked={s.showIntermediate} onChange={(e) => set({ showIntermediate: e.currentTarget.checked })} />
-        <label htmlFor="show-intermediate">Show intermediate maps</label>
-      </div>
       <button
         type="button"
         disabled={!hasResults || busy}
@@ -230,20 +358,32 @@ function DisplaySettings() {
         }}
       >
         Export all
+      </button>{' '}
+      <button type="button" className="secondary" disabled={!hasResults} onClick={() => void exportAll('json')}>
+        Export settings (JSON)
       </button>
     </Section>
   );
 }
 
-export function Sidebar() {
+/** The settings after the results: one idea per group. */
+export function SettingsGroups() {
   return (
-    <aside className="sidebar">
-      <ImageInput />
-      <Predictions />
+    <div className="settings-groups" aria-label="Settings" role="region">
       <ExplanationSettings />
-      <LayerPicker />
+      <LayerGroup />
       <DisplaySettings />
-      <CustomModelDrop />
-    </aside>
+      <Section title="Your own model" open={false}>
+        <CustomModelDrop />
+      </Section>
+    </div>
+  );
+}
+
+function LayerGroup() {
+  return (
+    <Section title="Layer">
+      <LayerPicker />
+    </Section>
   );
 }

@@ -14,6 +14,8 @@ export interface InputState {
   photo: ImageData | null;
   decoding: boolean;
   error: string | null;
+  /** What the user should know about this photo (tiny, animated…), said under its thumbnail. */
+  notes: string[];
 }
 
 export interface InputSlice {
@@ -21,7 +23,7 @@ export interface InputSlice {
   setInput(patch: Partial<InputState>): void;
 }
 
-export const EMPTY_INPUT: InputState = { gen: 0, name: null, blob: null, width: 0, height: 0, photo: null, decoding: false, error: null };
+export const EMPTY_INPUT: InputState = { gen: 0, name: null, blob: null, width: 0, height: 0, photo: null, decoding: false, error: null, notes: [] };
 
 export const createInputSlice: StateCreator<AppState, [], [], InputSlice> = (set) => ({
   input: EMPTY_INPUT,

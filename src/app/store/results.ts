@@ -26,6 +26,10 @@ export interface RegionState {
   /** The final map, or the latest partial map while running. */
   map: Float32Array | null;
   ms?: number;
+  /** performance.now() at the start, at the latest progress, and the first progress (for the time left). */
+  startedAt?: number;
+  progressAt?: number;
+  firstProgress?: { done: number; at: number };
   /** Of the passes, how many the Score-CAM helper worker ran (the second core). */
   helperPasses?: number;
 }

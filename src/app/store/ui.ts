@@ -8,6 +8,8 @@ export interface UiState {
   notice: string | null;
   /** What happened to the compute backend (a lost WebGL context and the recovery); stays until dismissed. */
   backendAlert: string | null;
+  /** Linked inspection: the point under the pointer (or moved by the arrow keys) on every map, in [0, 1)². */
+  probe: { x: number; y: number } | null;
 }
 
 export interface UiSlice {
@@ -16,6 +18,6 @@ export interface UiSlice {
 }
 
 export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => ({
-  ui: { dragOver: false, notice: null, backendAlert: null },
+  ui: { dragOver: false, notice: null, backendAlert: null, probe: null },
   setUi: (patch) => set((s) => ({ ui: { ...s.ui, ...patch } })),
 });

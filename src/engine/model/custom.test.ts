@@ -117,6 +117,17 @@ describe('loadCustomModel', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('a model.json holding garbage is named as such, not reported as missing (issue 14, defect 9)', async () => {
+    const msg = async (files: ModelFile[]) => (await loadCustomModel(files).then(() => null, (e: Error) => e)) as CamError;
+    const garbage = await msg([textFile('m/model.json', '\u0000\u0001 not json {'), textFile('m/group1-shard1of1.bin', 'x')]);
+    expect(garbage.message).toBe('model.json is not a TF.js model: the file is not valid JSON (damaged, or another kind of file renamed)');
+    expect(garbage.message).not.toMatch(/No model\.json/);
+    const noTopology = await msg([textFile('model.json', '{"format": "layers-model"}')]);
+    expect(noTopology.message).toMatch(/^model\.json is not a TF\.js model: the JSON has no "modelTopology"/);
+    // another JSON file alone: model.json really is missing
+    expect((await msg([textFile('labels.json', '["a"]')])).message).toMatch(/^No model\.json among the files \(labels\.json is not a TF\.js model\.json\)/);
+  });
+
   it('uses the preprocessing the user chose instead of guessing', async () => {
     const r = await loadCustomModel(await dirFiles(resnetDir), { preprocessing: PREPROCESSING.imagenet, name: 'Mine' });
     expect(r.guess).toBeUndefined();
@@ -147,7 +158,8 @@ describe('loadCustomModel', () => {
     };
     expect((await err(loadCustomModel([...files, textFile('labels.txt', 'a\nb\nc\nd\ne')]))).message).toBe('labels.txt has 5 names but the model has 3 outputs');
     expect((await err(loadCustomModel(files.filter((f) => f.name !== 'model.json')))).message).toMatch(/No model\.json among the files/);
-    expect((await err(loadCustomModel([textFile('model.json', '{"hello": 1}')]))).message).toMatch(/No model\.json among the files \(model\.json is not a TF\.js model\.json\)/);
+    // issue 14, defect 9: a model.json that is not one is named, not reported as missing
+    expect((await err(loadCustomModel([textFile('model.json', '{"hello": 1}')]))).message).toMatch(/^model\.json is not a TF\.js model: the JSON has no "modelTopology"/);
     expect((await err(loadCustomModel(files.filter((f) => f.name === 'model.json')))).message).toMatch(/Weight file "group1-shard1of1\.bin" could not be read: it is missing/);
     expect((await err(loadCustomModel([]))).message).toMatch(/No files were given/);
     expect((await err(loadCustomModel([...files, textFile('a.txt', 'x'), textFile('b.txt', 'y')]))).message).toMatch(/Several possible labels files/);

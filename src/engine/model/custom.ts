@@ -165,6 +165,18 @@ function isModelJson(text: string): unknown {
   }
 }
 
+/** Why a text is not a TF.js model.json, in a few words. */
+export function modelJsonProblem(text: string): string {
+  let j: unknown;
+  try {
+    j = JSON.parse(text);
+  } catch {
+    return 'the file is not valid JSON (damaged, or another kind of file renamed)';
+  }
+  if (!j || typeof j !== 'object' || Array.isArray(j)) return 'the file is JSON but not an object';
+  return 'the JSON has no "modelTopology" (a TF.js model.json has one, next to "weightsManifest")';
+}
+
 /**
  * Builds a model and its descriptor from dropped files. Exactly one model.json (a JSON file
  * with "modelTopology") is needed; weight files are matched by the paths in its manifest
@@ -178,6 +190,9 @@ export async function loadCustomModel(files: ModelFile[], opts: CustomModelOptio
   for (const f of [...jsonFiles, ...files.filter((f) => /\.(txt|names|labels)$/i.test(f.name))]) texts.set(f, decoder.decode(await f.arrayBuffer()));
   const models = jsonFiles.map((f) => ({ f, json: isModelJson(texts.get(f)!) })).filter((m) => m.json !== undefined);
   if (models.length === 0) {
+    // a file named model.json that is not one: say what is wrong with it, not that it is missing
+    const named = jsonFiles.find((f) => baseName(f.name).toLowerCase() === 'model.json');
+    if (named) throw new CamError(`${baseName(named.name)} is not a TF.js model: ${modelJsonProblem(texts.get(named)!)}`, 'bad-model');
     const hint = jsonFiles.length ? ` (${jsonFiles.map((f) => baseName(f.name)).join(', ')} ${jsonFiles.length > 1 ? 'are' : 'is'} not a TF.js model.json)` : '';
     throw new CamError(`No model.json among the files${hint}: drop the folder that holds model.json and its weight files`, 'no-model-json');
   }
