@@ -23,7 +23,7 @@ function tfjsThreadedWasmFix(): Plugin {
     transform(code, id) {
       if (!id.replace(/\\/g, '/').includes('tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js')) return null;
       if (!code.includes(pattern)) {
-        throw new Error(`tfjs-threaded-wasm-fix: the _scriptDir statement was not found in ${id}; the tfjs wasm build changed, re-check pitfall 1`);
+        throw new Error(`tfjs-threaded-wasm-fix: the _scriptDir statement was not found in ${id}; the tfjs wasm build changed, re-check docs/platform-notes.md note 1`);
       }
       return { code: code.split(pattern).join(''), map: null };
     },

@@ -41,7 +41,7 @@ const M025 = 'mobilenet_v1_0.25_224';
 const M075 = 'mobilenet_v1_0.75_224';
 const IMAGE = path.join(shared, 'images/photos/dog.jpg');
 
-// pitfall 6: keep SwiftShader WebGL; node.md: no background networking on a closed network
+// docs/platform-notes.md note 6: keep SwiftShader WebGL; node.md: no background networking on a closed network
 const CHROMIUM_ARGS = ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--enable-unsafe-swiftshader'];
 
 interface EngineCase {

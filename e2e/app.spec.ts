@@ -28,7 +28,7 @@ test('file input: predictions, then three different, non-blank heatmaps', async 
   // opacity 1: the canvases show the colormapped maps alone, so "not blank" means the map varies
   await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm&opacity=1');
   await expect(page.getByTestId('backend-in-use')).toHaveText(/wasm/);
-  // cross-origin isolated, so tfjs picks the threaded SIMD build (pitfall 1 is fixed in the production build)
+  // cross-origin isolated, so tfjs picks the threaded SIMD build (docs/platform-notes.md note 1 is fixed in the production build)
   expect(await page.evaluate(() => (window as unknown as { __fusionCam: { crossOriginIsolated: boolean } }).__fusionCam.crossOriginIsolated)).toBe(true);
   expect(requests.some((u) => /tfjs-backend-wasm-threaded-simd-[\w-]+\.wasm$/.test(u))).toBe(true);
   await snap(page, testInfo, 'empty');
@@ -87,7 +87,7 @@ test('θ re-runs two forward passes and changes only Fusion-CAM; τ, opacity, co
   const fusion1 = await canvasPixels(page, 'Fusion-CAM');
   expect(meanAbsDiff(fusion0, fusion1)).toBeGreaterThan(0.5);
   expect(meanAbsDiff(grad0, await canvasPixels(page, 'Grad-CAM'))).toBe(0);
-  // spec §3: changing θ costs β_g and β_dr, two batch-1 forward passes
+  // docs/method.md §3: changing θ costs β_g and β_dr, two batch-1 forward passes
   expect((await forwardPasses(page)) - passes0).toBe(2);
 
   const passes1 = await forwardPasses(page);

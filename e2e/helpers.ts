@@ -22,7 +22,7 @@ export function watchConsole(page: Page): { errors: string[]; assertClean(): voi
   };
 }
 
-/** Opens the app and waits for the model (pitfall 9: no waiting for `load`). */
+/** Opens the app and waits for the model (docs/platform-notes.md note 9: no waiting for `load`). */
 export async function openApp(page: Page, query = 'model=mobilenet_v1_0.25_224&backend=wasm'): Promise<void> {
   await page.goto(`/?${query}`, { waitUntil: 'commit' });
   await expect(page.getByText('Model ready')).toBeVisible({ timeout: 60_000 });

@@ -4,7 +4,7 @@
  * Score-CAM's batched masks, Fusion-CAM in both variants — and the metrics too, with no tensor
  * growth; a lost device is handled as a lost WebGL context is.
  *
- * Why small: WebGPU on SwiftShader runs at CPU speed or slower (pitfalls.md: 3.5–5 s per
+ * Why small: WebGPU on SwiftShader runs at CPU speed or slower (docs/platform-notes.md: 3.5–5 s per
  * MobileNet-1.0 pass), so these tests use MobileNet v1 0.25 at conv_pw_2_relu (32 Score-CAM
  * channels, every kernel of a full run) and three of the shared photos: one photo costs ≈ 70 s on
  * WebGPU here (≈ 15 s on wasm) on a loaded 2-core machine.

@@ -37,7 +37,7 @@ export function useFusion(): FusionView | null {
 }
 
 /**
- * The agreement map of step 5 (spec §3.5): sim = clip(1 − |β_dr·L_dr − β_r·L_r| / τ, 0, 1), pixel
+ * The agreement map of step 5 (docs/method.md §3.5): sim = clip(1 − |β_dr·L_dr − β_r·L_r| / τ, 0, 1), pixel
  * by pixel. 1 where the combined and region maps agree (Fusion-CAM keeps the larger), 0 where
  * they differ by τ or more (it averages them).
  */

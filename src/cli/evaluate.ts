@@ -1,6 +1,6 @@
 /**
  * `fusion-cam evaluate`: the authors' faithfulness protocol over a folder of images. For each
- * image and method: the map, Average Drop / Increase terms, Deletion and Insertion AUC (spec §5),
+ * image and method: the map, Average Drop / Increase terms, Deletion and Insertion AUC (docs/method.md §5),
  * and, when boxes are known, the pointing game and energy-based pointing game. Rows go to CSV and
  * JSON as each image finishes (a long run that stops keeps what it has), and a summary table in
  * the layout of the authors' published table is printed at the end.

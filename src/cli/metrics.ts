@@ -1,7 +1,7 @@
 /**
  * `fusion-cam metrics`: scores one map made anywhere (H×W little-endian float32 at the model's
  * input resolution, as `explain` writes it) with the authors' yardstick: Average Drop, Increase
- * in Confidence, Deletion and Insertion AUC (spec §5).
+ * in Confidence, Deletion and Insertion AUC (docs/method.md §5).
  */
 import fs from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';

@@ -56,7 +56,7 @@ const SPEC: Record<string, number[][]> = {
   ],
 };
 
-describe('Fusion-CAM: the spec §6 worked example (τ = 1)', () => {
+describe('Fusion-CAM: the docs/method.md §6 worked example (τ = 1)', () => {
   const cases = [
     ['reference', 10],
     ['xplain', 10],

@@ -1,5 +1,5 @@
 /**
- * Fusion-CAM steps 1–5 (spec §3), independent of any model: the class probability of a masked
+ * Fusion-CAM steps 1–5 (docs/method.md §3), independent of any model: the class probability of a masked
  * input comes from a `probe`, so the same code runs on a real network and on the spec's toy
  * example. Steps 1–4 depend on θ and the weights; step 5 only on τ.
  */

@@ -1,4 +1,4 @@
-/** The θ values the app offers (its slider) and the helper scores ahead: 0 ≤ θ < 100 (spec §3) in steps of 1. */
+/** The θ values the app offers (its slider) and the helper scores ahead: 0 ≤ θ < 100 (docs/method.md §3) in steps of 1. */
 export const THETA_SLIDER = { min: 0, max: 99, step: 1 } as const;
 
 export function thetaSliderValues(): number[] {

@@ -3,7 +3,7 @@
  * worker and the library both call: no DOM, no bundler imports, only `navigator.gpu`.
  *
  * - The adapter is inspected first: a fallback adapter (`isFallbackAdapter`) or SwiftShader is
- *   software, CPU speed (pitfall 5: 3.5–5 s per MobileNet-1.0 pass), and is reported as such.
+ *   software, CPU speed (docs/platform-notes.md note 5: 3.5–5 s per MobileNet-1.0 pass), and is reported as such.
  * - Kernels tfjs-webgpu 4.22 lacks (string, ragged, sparse ops, NonMaxSuppressionV4…) are
  *   registered on webgpu as calls into the cpu backend on copies of the data, and named in a note.
  * - `device.lost` is watched (`watchWebgpuDevice`), a loss can be forced (`destroyWebgpuDevice`,
@@ -129,7 +129,7 @@ function registerWebgpuFactory(): void {
       });
       return new WebGPUBackend(device as unknown as ConstructorParameters<typeof WebGPUBackend>[0], info as unknown as ConstructorParameters<typeof WebGPUBackend>[1]);
     },
-    // below webgl (2) and wasm: a bare tf.ready() never picks WebGPU by itself (pitfall 8)
+    // below webgl (2) and wasm: a bare tf.ready() never picks WebGPU by itself (docs/platform-notes.md note 8)
     1,
   );
 }

@@ -109,7 +109,7 @@ export function principalProjection(A: JsTensor, iterations = 20000): Float64Arr
   return out;
 }
 
-/** Saliency before ReLU at feature resolution (h·w), per spec §1 (HiResCAM: Σ_k g_k ⊙ A_k; EigenCAM: no gradient). */
+/** Saliency before ReLU at feature resolution (h·w), per docs/method.md §1 (HiResCAM: Σ_k g_k ⊙ A_k; EigenCAM: no gradient). */
 export function gradientSaliency(method: GradientMethod, A: JsTensor, g: Float64Array): Float64Array {
   if (method === 'eigencam') return principalProjection(A);
   if (!['gradcam', 'gradcampp', 'xgradcam', 'layercam', 'hirescam'].includes(method)) throw new Error(`No reference for ${method}`);
@@ -163,7 +163,7 @@ export interface ScoreCamReference {
   scores: Float64Array;
 }
 
-/** Score-CAM exactly as spec §2, one masked forward pass per channel (no dedupe, no batching). */
+/** Score-CAM exactly as docs/method.md §2, one masked forward pass per channel (no dedupe, no batching). */
 export function scoreCam(spec: NetSpec, x: JsTensor, A: JsTensor, c: number, variant: ScoreVariant): ScoreCamReference {
   const [h, w, K] = A.shape;
   const [H, W] = [x.shape[0], x.shape[1]];
@@ -217,7 +217,7 @@ export interface FusionReference {
   betaDR: number;
 }
 
-/** Fusion-CAM steps 1–5 (spec §3) with automatic weights; `p(M)` = p_c(x ⊙ M). */
+/** Fusion-CAM steps 1–5 (docs/method.md §3) with automatic weights; `p(M)` = p_c(x ⊙ M). */
 export function fusion(
   Lg: ArrayLike<number>,
   Lr: ArrayLike<number>,

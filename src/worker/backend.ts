@@ -1,7 +1,7 @@
 /**
  * Backend choice inside the engine worker. WebGL only when the GPU is real: on a software
  * rasteriser (SwiftShader, llvmpipe) WebGL is 10–50× slower than wasm on the same CPU
- * (pitfall 5), so "auto" then picks wasm, and cpu if wasm cannot start. WebGPU only on a
+ * (docs/platform-notes.md note 5), so "auto" then picks wasm, and cpu if wasm cannot start. WebGPU only on a
  * hardware adapter, and only when a short probe finds it faster than what auto would pick
  * otherwise (WebGL on a real GPU, else wasm).
  */

@@ -1,6 +1,6 @@
 /**
  * Worker side of the faithfulness metrics: scores the maps on screen for the current image, and
- * runs the authors' protocol (spec §5) over a set of images, as `fusion-cam evaluate` does.
+ * runs the authors' protocol (docs/method.md §5) over a set of images, as `fusion-cam evaluate` does.
  * Every evaluator and batch session is disposed when its request ends (done, failed or
  * cancelled), so nothing outlives a request.
  */

@@ -1,5 +1,5 @@
 /**
- * Messages of the faithfulness metrics (spec §5) between the page and the engine worker:
+ * Messages of the faithfulness metrics (docs/method.md §5) between the page and the engine worker:
  * metrics for the maps on screen, and batch evaluation over a set of dropped images. Cancelling
  * uses a shared word (like Score-CAM): the metric loops never yield to the worker's event loop
  * on wasm/cpu, so a "cancel" message would be read only after the run.

@@ -1,6 +1,6 @@
 /**
  * The Score-CAM helper: a second engine in its own worker. tfjs's wasm backend uses one thread
- * per two cores (pitfall 3), so on a 2-core machine the engine worker alone leaves a core idle
+ * per two cores (docs/platform-notes.md note 3), so on a 2-core machine the engine worker alone leaves a core idle
  * during the K forward passes of Score-CAM. This worker holds the same model and image and
  * scores the batches of channels the engine worker hands it (from the back of its order), so
  * both cores work on one Score-CAM. It also draws the layer picker's thumbnails, so the engine

@@ -1,5 +1,5 @@
 /**
- * Batch evaluation in the app: the authors' protocol (spec §5) over a set of chosen images, run
+ * Batch evaluation in the app: the authors' protocol (docs/method.md §5) over a set of chosen images, run
  * in the engine worker, with the CLI's summary layout on screen and its rows as a CSV download.
  */
 import { useEffect, useId, useMemo, useState } from 'react';

@@ -1,5 +1,5 @@
 /**
- * Faithfulness metrics beside each map (spec §5): a compact panel under a heatmap, and the
+ * Faithfulness metrics beside each map (docs/method.md §5): a compact panel under a heatmap, and the
  * section with "Compute metrics for all panels" and the curves of every scored map.
  */
 import { useAppStore } from '../store';

@@ -1,5 +1,5 @@
 /**
- * Ablation-CAM (Desai & Ramaswamy 2020; spec §2): w_k = (z_c − z_c[A_k := 0])/(z_c + 1e-8), with
+ * Ablation-CAM (Desai & Ramaswamy 2020; docs/method.md §2): w_k = (z_c − z_c[A_k := 0])/(z_c + 1e-8), with
  * logits and channel k zeroed at the target layer, then L = N(Up(ReLU(Σ_k w_k A_k))). Only the
  * head runs (K head passes, batched: one ablated copy of A per channel in the batch).
  * Normalisation: reference divides by max only if > 0; xplain / original (xplain's code)

@@ -1,5 +1,5 @@
 /**
- * The feature-map methods' shared tail (spec §1): L = N(Up(ReLU(saliency))): ReLU at feature
+ * The feature-map methods' shared tail (docs/method.md §1): L = N(Up(ReLU(saliency))): ReLU at feature
  * resolution, then bilinear upsampling with half-pixel centres to the input size, then N.
  */
 import * as tf from '@tensorflow/tfjs-core';

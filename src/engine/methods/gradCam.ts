@@ -1,4 +1,4 @@
-/** Grad-CAM (Selvaraju et al. 2017; spec §1): α_k = mean_ij ∂z_c/∂A_k(i,j); saliency Σ_k α_k A_k. */
+/** Grad-CAM (Selvaraju et al. 2017; docs/method.md §1): α_k = mean_ij ∂z_c/∂A_k(i,j); saliency Σ_k α_k A_k. */
 import * as tf from '@tensorflow/tfjs-core';
 import { featureMapMethod } from './method';
 

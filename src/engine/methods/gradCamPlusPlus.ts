@@ -1,5 +1,5 @@
 /**
- * Grad-CAM++ (Chattopadhyay et al. 2018; spec §1) as the reference code, the paper's closed form:
+ * Grad-CAM++ (Chattopadhyay et al. 2018; docs/method.md §1) as the reference code, the paper's closed form:
  * a = g² / (2g² + Σ_ab A_k(a,b)·g³) (a 0 denominator counts as 1), w_k = Σ_ij a·ReLU(g);
  * saliency Σ_k w_k A_k.
  */

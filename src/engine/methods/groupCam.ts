@@ -1,5 +1,5 @@
 /**
- * Group-CAM (Zhang et al. 2021; spec §2). α_k = mean_ij ∂z_c/∂A_k; the K channels are split into
+ * Group-CAM (Zhang et al. 2021; docs/method.md §2). α_k = mean_ij ∂z_c/∂A_k; the K channels are split into
  * G = 32 contiguous groups (torch.chunk: ⌈K/G⌉ channels each, so fewer groups when K is not a
  * multiple); M_l = ReLU(Σ_{k∈l} α_k A_k), U_l = Up(M_l), Û_l = N(U_l);
  * s_l = ReLU(p_c(Û_l ⊙ x + (1 − Û_l) ⊙ X̃) − p_c(X̃)) with X̃ = GaussianBlur(x), 51×51, reflect.

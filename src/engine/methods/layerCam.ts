@@ -1,4 +1,4 @@
-/** LayerCAM (Jiang et al. 2021; spec §1): saliency Σ_k ReLU(g_k) ⊙ A_k, pixel by pixel. */
+/** LayerCAM (Jiang et al. 2021; docs/method.md §1): saliency Σ_k ReLU(g_k) ⊙ A_k, pixel by pixel. */
 import * as tf from '@tensorflow/tfjs-core';
 import { featureMapMethod } from './method';
 

@@ -1,5 +1,5 @@
 /**
- * Score-CAM (Wang et al. 2020; spec §2) in its three named variants:
+ * Score-CAM (Wang et al. 2020; docs/method.md §2) in its three named variants:
  *   reference: U_k = Up(A_k), H_k = N(U_k), s_k = z_c(x ⊙ H_k), w = softmax_k(s), L = N(ReLU(Σ_k w_k U_k));
  *   xplain:    H_k = Up(N(A_k)), s_k = p_c(x ⊙ H_k), L = N(ReLU(Σ_k s_k H_k));
  *   original:  as reference's masks, s_k = p_c(x ⊙ H_k), constant channels skipped, L = N(ReLU(Σ_k s_k U_k)).

@@ -1,5 +1,5 @@
 /**
- * Union-CAM (Hu et al. 2024; spec §2), the hard-selection ensemble Fusion-CAM improves on.
+ * Union-CAM (Hu et al. 2024; docs/method.md §2), the hard-selection ensemble Fusion-CAM improves on.
  *   g̃_k = g_k with entries below their own θ-th percentile (θ = 10, numpy linear) set to 0;
  *   S_k = Σ_ij ReLU(g̃_k) + 1e-8;  L_d = N(Up(Σ_k (ReLU(g̃_k)/S_k) ⊙ A_k))  (no ReLU before Up);
  *   L_r = Score-CAM of the same variant;  β_d = p_c(x ⊙ L_d) − p_b, β_r = p_c(x ⊙ L_r) − p_b;

@@ -1,4 +1,4 @@
-/** XGrad-CAM (Fu et al. 2020; spec §1, as xplain): w_k = Σ_ij A_k·g_k / (Σ_ij A_k + 1e-8); saliency Σ_k w_k A_k. */
+/** XGrad-CAM (Fu et al. 2020; docs/method.md §1, as xplain): w_k = Σ_ij A_k·g_k / (Σ_ij A_k + 1e-8); saliency Σ_k w_k A_k. */
 import * as tf from '@tensorflow/tfjs-core';
 import { featureMapMethod } from './method';
 

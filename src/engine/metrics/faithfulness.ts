@@ -1,5 +1,5 @@
 /**
- * Faithfulness metrics (spec §5), with the semantics of the authors' evaluation code
+ * Faithfulness metrics (docs/method.md §5), with the semantics of the authors' evaluation code
  * (Xplain-CAM xplaincam/metrics/drop__increase_conf.py and ins_del.py):
  *
  * - Average Drop / Increase in Confidence, per image: Y = p_c(x), O = p_c(x ⊙ L) with the map

@@ -21,7 +21,7 @@ function batch(images: JsTensor[]): tf.Tensor4D {
   return tf.tensor4d(data, [images.length, H, W, 3]);
 }
 
-/** Largest |logit| must be O(1): the test nets must not have vanishing activations (pitfall 12). */
+/** Largest |logit| must be O(1): the test nets must not have vanishing activations (docs/platform-notes.md note 12). */
 function assertAlive(spec: NetSpec): void {
   const z = jsLogits(spec, xs[0]);
   const spread = Math.max(...z) - Math.min(...z);

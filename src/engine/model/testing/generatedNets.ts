@@ -16,7 +16,7 @@ export type HeadKind = 'dense-softmax' | 'conv-softmax-reshape' | 'activation-so
 let seed = 1;
 const nextSeed = (): number => seed++;
 
-// Random but well-scaled weights, so activations neither vanish nor explode (pitfall 12).
+// Random but well-scaled weights, so activations neither vanish nor explode (docs/platform-notes.md note 12).
 const kernelInit = (): ReturnType<typeof tfl.initializers.randomNormal> => tfl.initializers.varianceScaling({ scale: 2, mode: 'fanIn', distribution: 'normal', seed: nextSeed() });
 const depthwiseInit = (): ReturnType<typeof tfl.initializers.randomNormal> => tfl.initializers.randomNormal({ mean: 0, stddev: Math.sqrt(2 / 9), seed: nextSeed() });
 
