@@ -32,9 +32,9 @@ export async function main(argv: string[]): Promise<number> {
       try {
         // literal specifiers, so the library build can give them their .js extension
         run = command === 'evaluate' ? (await import('./evaluate')).runEvaluate : (await import('./metrics')).runMetrics;
-      } catch {
+      } catch (e) {
         await early?.stop();
-        process.stderr.write(`fusion-cam: the ${command} command is not available in this build\n`);
+        process.stderr.write(`fusion-cam: the ${command} command is not available in this build (${(e as Error).message})\n`);
         return 1;
       }
       return run(rest, early);
