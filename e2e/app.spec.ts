@@ -111,6 +111,9 @@ test('θ re-runs two forward passes and changes only Fusion-CAM; τ, opacity, co
   await expect.poll(() => new URL(page.url()).searchParams.get('theta')).toBe('61');
   expect(new URL(page.url()).searchParams.get('colormap')).toBe('viridis');
   await page.reload({ waitUntil: 'commit' });
+  // θ and τ sit in the Fusion-CAM figure, which exists once there is a photo
+  await expect(page.getByText('Model ready')).toBeVisible({ timeout: 60_000 });
+  await chooseFile(page, photo('dog.jpg'));
   await expect(page.getByLabel('Denoise θ', { exact: true })).toHaveValue('61');
   await expect(page.getByLabel('Colormap')).toHaveValue('viridis');
   await expect(page.getByLabel('Agreement tolerance τ', { exact: true })).toHaveValue('0.05');
@@ -125,7 +128,7 @@ test('θ scored ahead: once the helper has every θ, moving θ runs no forward p
   await chooseFile(page, photo('dog.jpg'));
   await waitForFusion(page);
   await expect.poll(thetasReady, { timeout: 60_000 }).toBe(100);
-  await expect(page.getByText('Every θ is ready: moving it runs no forward pass.')).toBeVisible();
+  await expect(page.getByText('Every value is ready: moving it is instant.')).toBeVisible();
   const passes = await forwardPasses(page);
   const ahead: Record<number, Uint8Array> = {};
   for (const theta of [37, 80, 0]) {
@@ -242,7 +245,7 @@ test('manual contribution weights and the keyboard: γ re-weights Fusion-CAM, to
   await page.getByLabel('Contribution weights').selectOption('manual');
   await expect(gamma).toBeEnabled();
   await setSlider(page, 'Gradient share γ', 0.9);
-  await expect(figure(page, 'Fusion-CAM').getByText(/step 3 weights 0\.900 \/ 0\.100/)).toBeVisible();
+  await expectBetas(page, /step 3 weights 0\.900 \/ 0\.100/);
   expect(meanAbsDiff(fusion0, await canvasPixels(page, 'Fusion-CAM'))).toBeGreaterThan(0.5);
   await expect.poll(() => new URL(page.url()).searchParams.get('weights')).toBe('0.9');
 
