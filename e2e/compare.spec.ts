@@ -80,7 +80,7 @@ test('pin, change layer and class: side by side, shared scale, difference, URL a
   expect(num(sm[2])).toBeCloseTo(hi, 3);
 
   // the sidecar says what is compared
-  const files = await downloads(page, 2, () => figure(page, 'Fusion-CAM').getByRole('button', { name: 'Export PNG' }).click());
+  const files = await downloads(page, 1, () => figure(page, 'Fusion-CAM').getByRole('button', { name: 'Export JSON' }).click());
   const sidecar = JSON.parse(files.find((f) => f.name.endsWith('.json'))!.body.toString('utf8'));
   expect(sidecar.compare.pinned.layer).toBe(layer0);
   expect(sidecar.compare.current.layer).toBe('conv_pw_11_relu');

@@ -49,6 +49,12 @@ export async function dropFile(page: Page, file: string, mime = 'image/jpeg'): P
   );
 }
 
+/** Opens a settings group (a disclosure in the studio; some start closed) if it is closed. */
+export async function openGroup(page: Page, title: string): Promise<void> {
+  const group = page.locator('details.group').filter({ has: page.getByRole('heading', { name: title, exact: true }) });
+  if (!(await group.evaluate((d) => (d as HTMLDetailsElement).open))) await group.locator('summary').click();
+}
+
 export function figure(page: Page, caption: string) {
   return page.getByRole('figure', { name: caption, exact: true });
 }
@@ -149,7 +155,9 @@ export async function setSlider(page: Page, label: string, value: number): Promi
 /** The raw β line of the Fusion-CAM pipeline (in its "Exact weights" disclosure, opened here). */
 export async function expectBetas(page: Page, re: RegExp, timeout = 30_000): Promise<void> {
   const details = page.locator('details.raw-betas');
-  await expect(details).toHaveCount(1, { timeout });
-  await details.evaluate((d) => ((d as HTMLDetailsElement).open = true));
-  await expect(details.getByText(re)).toBeVisible({ timeout });
+  // the disclosure is drawn anew (closed) when the pipeline recomputes: open it on every try
+  await expect(async () => {
+    await details.evaluate((d) => ((d as HTMLDetailsElement).open = true), undefined, { timeout: 1_000 });
+    await expect(details.getByText(re)).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout });
 }

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SHARED, canvasPixels, chooseFile, expectBetas, figure, heatmap, meanAbsDiff, openApp, photo, pixelSpread, pixelsOf, snap, watchConsole } from './helpers';
+import { SHARED, canvasPixels, chooseFile, expectBetas, figure, heatmap, meanAbsDiff, openApp, openGroup, photo, pixelSpread, pixelsOf, snap, watchConsole } from './helpers';
 
 const XSS_LABEL = '<img src=x onerror=alert(1)>';
 let dir = '';
@@ -82,7 +82,8 @@ test('layer picker: every MobileNet layer with a Grad-CAM thumbnail; picking an 
   await expect(group.getByRole('radio', { name: /^conv_pw_5_relu,/ })).toBeChecked();
   await expect.poll(() => new URL(page.url()).searchParams.get('layer')).toBe('conv_pw_5_relu');
   await expect.poll(async () => meanAbsDiff(grad0, await canvasPixels(page, 'Grad-CAM')), { timeout: 30_000 }).toBeGreaterThan(2);
-  await expect(figure(page, 'Grad-CAM')).toContainText('conv_pw_5_relu');
+  // the header line names the layer the maps come from
+  await expect(page.getByTestId('results-title')).toContainText('conv_pw_5_relu');
   await snap(page, testInfo, 'earlier layer');
   consoleWatch.assertClean();
 });
@@ -95,6 +96,7 @@ test('a generated ResNet-like model through "Model files": predictions, Grad-CAM
     void d.dismiss();
   });
   await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm&opacity=1');
+  await openGroup(page, 'Your own model');
   await page.getByLabel('Model files').setInputFiles(files(path.join(dir, 'resnet_like')));
   await expect(page.getByTestId('model-name')).toHaveText('resnet_like', { timeout: 30_000 });
   await expect(page.getByTestId('model-input-size')).toHaveText('64×64 RGB');
@@ -140,6 +142,7 @@ test('a generated ResNet-like model through "Model files": predictions, Grad-CAM
 test('a truncated shard: one clear message and the previous model keeps working', async ({ page }, testInfo) => {
   const consoleWatch = watchConsole(page);
   await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm&opacity=1');
+  await openGroup(page, 'Your own model');
   await chooseFile(page, photo('dog.jpg'));
   const top5 = page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button');
   await expect(top5.first()).toHaveAccessibleName('malamute');
@@ -171,6 +174,7 @@ test('a truncated shard: one clear message and the previous model keeps working'
 test('a layer whose activations overflow to Infinity: every map says so, nothing is drawn or exported, another layer works', async ({ page }, testInfo) => {
   const consoleWatch = watchConsole(page);
   await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm&opacity=1');
+  await openGroup(page, 'Your own model');
   await page.getByLabel('Model files').setInputFiles(files(path.join(dir, 'overflowing')));
   await expect(page.getByTestId('model-name')).toHaveText('overflowing', { timeout: 30_000 });
   await chooseFile(page, photo('dog.jpg'));
@@ -199,6 +203,7 @@ test('a layer whose activations overflow to Infinity: every map says so, nothing
 test('a GraphModel folder: loads, predicts, and says plainly what does and does not work', async ({ page }, testInfo) => {
   const consoleWatch = watchConsole(page);
   await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm&opacity=1');
+  await openGroup(page, 'Your own model');
   await page.getByLabel('Model folder').setInputFiles(path.join(SHARED, 'models', 'mobilenet_v1_0.25_224_graph'));
   await expect(page.getByTestId('model-name')).toHaveText('mobilenet_v1_0.25_224_graph', { timeout: 60_000 });
   await expect(page.getByText('TF.js GraphModel · your files')).toBeVisible();
@@ -223,6 +228,7 @@ test('a GraphModel folder: loads, predicts, and says plainly what does and does 
 test('offline: a model loaded once comes from the browser cache on the next visit, without the network', async ({ page }) => {
   const consoleWatch = watchConsole(page);
   await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm');
+  await openGroup(page, 'Your own model');
   await expect(page.getByTestId('model-name')).toHaveText('MobileNet v1 0.25 (224)');
   await expect(page.getByText('TF.js LayersModel · ready-made model', { exact: true })).toBeVisible();
   // the next visit: every model request fails as if offline
@@ -233,6 +239,7 @@ test('offline: a model loaded once comes from the browser cache on the next visi
   });
   await page.reload({ waitUntil: 'commit' });
   await expect(page.getByText('Model ready')).toBeVisible({ timeout: 60_000 });
+  await openGroup(page, 'Your own model');
   await expect(page.getByText('TF.js LayersModel · ready-made model · from the offline cache')).toBeVisible();
   // only model.json was tried (network first); no weight file was requested
   expect(modelRequests.length).toBeGreaterThan(0);
@@ -246,6 +253,7 @@ test('offline: a model loaded once comes from the browser cache on the next visi
 test('model URL: refused schemes and a 404 get one line each; a same-origin URL loads, with its preprocessing recognised', async ({ page }) => {
   const consoleWatch = watchConsole(page);
   await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm');
+  await openGroup(page, 'Your own model');
   // every registry model is offered: the four MobileNet widths and Darknet-tiny (a local folder is configured here)
   const options = page.getByLabel('Model', { exact: true }).locator('option');
   await expect(options).toHaveText([/^MobileNet v1 0\.25 /, /^MobileNet v1 0\.50 /, /^MobileNet v1 0\.75 /, /^MobileNet v1 1\.0 /, /^Darknet tiny /]);

@@ -131,7 +131,8 @@ test('a class index out of range in a shared link: a clear message, and the maps
   await openApp(page, 'model=mobilenet_v1_0.25_224&backend=wasm&class=5000');
   await chooseFile(page, photo('dog.jpg'));
   await expect(page.getByRole('alert').filter({ hasText: 'Class 5000 is out of range: this model has classes 0–999. The maps show the top prediction instead.' })).toBeVisible();
-  await expect(figure(page, 'Grad-CAM').getByText(/malamute · class 249/)).toBeVisible();
+  await expect(page.getByTestId('results-title')).toHaveText(/^Explaining malamute /);
+  await expect(figure(page, 'Grad-CAM').getByText(/· class 249/)).toBeVisible();
   await expect(heatmap(page, 'Grad-CAM')).toHaveAccessibleName('Grad-CAM heatmap for malamute');
   await waitForFusion(page);
   // choosing a class clears the message
@@ -157,7 +158,7 @@ test('β_g + β_r ≤ 0: the warning is shown with the negative β values, and t
   // the xplain variant uses the raw β: no normalisation, so no sign flip to warn about
   await page.getByLabel('Variant').selectOption('xplain');
   // xplain's step 3 weights are the raw, negative β (the reference normalises them to ≈ 0.5 each)
-  await expect(fusion.getByText(/step 3 weights -0\.0\d+ \/ -0\.0\d+ · /)).toBeVisible({ timeout: 60_000 });
+  await expectBetas(page, /step 3 weights -0\.0\d+ \/ -0\.0\d+ · /, 60_000);
   await expect(fusion.getByRole('listitem').filter({ hasText: /Both masked inputs score at or below the baseline/ })).toHaveCount(0);
   consoleWatch.assertClean();
 });

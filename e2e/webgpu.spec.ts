@@ -10,7 +10,7 @@
  * WebGPU here (≈ 15 s on wasm) on a loaded 2-core machine.
  */
 import { test, expect, type Page } from '@playwright/test';
-import { chooseFile, figure, openApp, photo, snap, waitForFusion, watchConsole } from './helpers';
+import { chooseFile, openApp, photo, snap, waitForFusion, watchConsole } from './helpers';
 
 test.use({
   launchOptions: {
@@ -58,8 +58,10 @@ async function explain(page: Page, name: string): Promise<Maps> {
 
 /** Computes the Grad-CAM panel's metrics and reads their full values. */
 async function gradientMetrics(page: Page): Promise<Record<string, number>> {
-  const metric = (name: string) => figure(page, 'Grad-CAM').locator(`[data-metric="${name}"]`);
-  await figure(page, 'Grad-CAM').getByRole('button', { name: 'Compute metrics', exact: true }).click();
+  // the studio keeps the metrics in their own section, one region per map
+  const scores = page.getByRole('region', { name: 'Grad-CAM faithfulness', exact: true });
+  const metric = (name: string) => scores.locator(`[data-metric="${name}"]`);
+  await scores.getByRole('button', { name: 'Compute metrics', exact: true }).click();
   await expect(metric('insertionAuc')).toBeVisible({ timeout: 200_000 });
   const v: Record<string, number> = {};
   for (const m of ['averageDrop', 'increase', 'deletionAuc', 'insertionAuc']) {

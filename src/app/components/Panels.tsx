@@ -214,7 +214,8 @@ export function Panels() {
         ...base,
         state: flat ? 'flat' : 'done',
         overlay: flat ? <p className="panel-msg warn-msg">{gTitle} is flat here: every pixel has the same value, so it points nowhere. Try a deeper layer or another class.</p> : undefined,
-        foot: 'one backward pass',
+        // the ImageNet index is what a researcher cross-checks against another tool
+        foot: results.gradient ? `one backward pass · class ${results.gradient.classIndex}` : 'one backward pass',
         notes: results.gradient?.warnings.filter((w) => !/constant/i.test(w)) ?? [],
       };
     }
