@@ -7,6 +7,7 @@ import { colormapLut } from './colormaps';
 import { blendOverlay, drawColorBar, resampleMap, valueRange } from './render';
 import { fuseOnPage, PANEL_TITLES, shortLabel, type PanelId } from './derived';
 import type { ExportReply, ExportRequest } from '../worker/exportWorker';
+import { compareSidecar } from './compare';
 
 /** Exports never allocate more than this many pixels (browser canvas limits). */
 const MAX_EXPORT_PIXELS = 40_000_000;
@@ -95,9 +96,9 @@ export function sidecar(method: string): Record<string, unknown> {
     backend: model.backend,
     class: { index: c, name: label, probability: c !== null ? (results.predictions.find((p) => p.index === c)?.probability ?? null) : null },
     method,
-    // the maps fused: Grad-CAM (gradient family) and Score-CAM (region family) of the same variant
-    gradientMethod: 'gradcam',
-    regionMethod: 'scorecam',
+    // the maps fused: the chosen gradient method and region method, of the same variant
+    gradientMethod: settings.gradientMethod,
+    regionMethod: settings.regionMethod,
     variant: settings.variant,
     scoreCamVariant: settings.variant,
     theta: settings.theta,
@@ -109,6 +110,8 @@ export function sidecar(method: string): Record<string, unknown> {
     opacity: settings.opacity,
     scale: settings.scale,
     topK: results.predictions.map((p) => ({ index: p.index, label: model.info?.labels[p.index] ?? null, probability: p.probability })),
+    // the pinned explanation and how it is compared (null without a pin)
+    compare: compareSidecar(),
   };
 }
 
