@@ -10,15 +10,9 @@ import type { ExplainableModel } from '../engine/model/explainable';
 import type { FetchProgress } from '../engine/model/fetchModel';
 import { ExplanationSession } from '../engine/session';
 import { toModelInput, type RgbImage } from '../engine/image';
-import { discardWebglBackend, isWebglContextLost, loseWebglContext, selectBackend, watchWebglContext, type BackendState, type WasmBuild } from './backend';
-import { destroyWebgpuDevice, discardWebgpuBackend, isWebgpuDeviceLost, watchWebgpuDevice } from '../engine/webgpuBackend';
-
-/** The GPU backend in use lost its context (WebGL) or device (WebGPU): its tensors are gone. */
-const isGpuLost = () => isWebglContextLost() || isWebgpuDeviceLost();
-function watchGpu(onLost: () => void): () => void {
-  const stops = [watchWebglContext(onLost), watchWebgpuDevice(onLost)];
-  return () => stops.forEach((stop) => stop());
-}
+import { isWebglContextLost, loseWebglContext, selectBackend, type BackendState, type WasmBuild } from './backend';
+import { destroyWebgpuDevice, isWebgpuDeviceLost } from '../engine/webgpuBackend';
+import { GpuRecovery } from './gpuRecovery';
 import { build, choosePreprocessing, detailsOf, infoOf, loadModelFromFiles, loadModelFromUrl, loadRegistryModel, type LoadedModel } from './modelManager';
 import { startLayerThumbnails, type ThumbContext } from './layerThumbJob';
 import { decodeImage } from './decodeImage';
@@ -30,6 +24,9 @@ import { ThetaAheadScheduler } from './thetaAhead';
 import { mapFamily, regionKey, runMap, type MapJobHost } from './mapJobs';
 import { runLiveFrame } from './liveJob';
 
+/** The GPU backend in use lost its context (WebGL) or device (WebGPU): its tensors are gone. */
+const isGpuLost = () => isWebglContextLost() || isWebgpuDeviceLost();
+
 interface WorkerScope {
   postMessage(message: WorkerReply, transfer?: Transferable[]): void;
   onmessage: ((e: MessageEvent<WorkerRequest>) => void) | null;
@@ -40,9 +37,9 @@ const scope = self as unknown as WorkerScope;
 const SAFE_WHILE_RECOVERING = new Set<WorkerReply['type']>(['backend', 'backendLost', 'backendRecovered', 'modelDetails', 'modelLoaded', 'modelError', 'imageDecoded', 'customModelProgress', 'customModelError', 'modelProgress']);
 
 function post(message: WorkerReply, transfer: Transferable[] = []): void {
-  if (!SAFE_WHILE_RECOVERING.has(message.type) && (recovering || isGpuLost())) {
+  if (!SAFE_WHILE_RECOVERING.has(message.type) && gpuRecovery.lostOrRecovering) {
     // computed on a lost context: readbacks of a lost context are zeros, never a map
-    onContextLost();
+    gpuRecovery.onLost();
     return;
   }
   scope.postMessage(message, transfer);
@@ -97,13 +94,12 @@ function disposeModel(): void {
 }
 
 let wasmBuild: WasmBuild = 'auto';
-let stopWatchingContext: () => void = () => undefined;
 
 async function setBackend(choice: BackendChoice): Promise<void> {
   disposeModel();
-  stopWatchingContext();
+  gpuRecovery.unwatch();
   backendState = await selectBackend(choice, wasmBuild);
-  stopWatchingContext = watchGpu(onContextLost);
+  gpuRecovery.watch();
   post({ type: 'backend', ...backendState });
   syncHelper();
   if (loaded) adopt(await build(loaded.src));
@@ -121,60 +117,26 @@ function syncHelper(): void {
   }
 }
 
-// --- WebGL context loss -------------------------------------------------------------------
-let recovering = false;
-let lastLossAt = -Infinity;
-/** A second loss this soon after the first means WebGL is not dependable here: fall back to wasm. */
-const REPEATED_LOSS_MS = 120_000;
-
-/**
- * The GPU context is gone (driver reset, GPU process crash, a forced WEBGL_lose_context). Every
- * tensor on it is lost, and work waiting on it would wait forever. The queue is restarted on a
- * fresh backend: WebGL re-created on a new context, or wasm after a repeated loss; the model is
- * rebuilt from its files, and the page recomputes the maps when the model is back.
- */
-function onContextLost(): void {
-  if (recovering) return;
-  recovering = true;
-  stopWatchingContext();
-  const repeated = performance.now() - lastLossAt < REPEATED_LOSS_MS;
-  lastLossAt = performance.now();
-  // WebGPU's device.lost is handled the same way: its backend re-created, or wasm after a second loss
-  const gpuKind: 'webgl' | 'webgpu' = backendState?.backend === 'webgpu' ? 'webgpu' : 'webgl';
-  const what = gpuKind === 'webgpu' ? 'The WebGPU (GPU) device was lost' : 'The WebGL (GPU) context was lost';
-  const label = gpuKind === 'webgpu' ? 'WebGPU' : 'WebGL';
-  post({ type: 'backendLost', message: `${what}; ${repeated ? 'it was lost twice in a row, so the engine switches to WebAssembly' : `restarting ${label}`} and recomputing the maps…` });
-  restartQueue(async () => {
+// --- a lost WebGL context or WebGPU device: see gpuRecovery.ts ------------------------------
+const gpuRecovery = new GpuRecovery({
+  backendState: () => backendState,
+  setBackendState: (state) => (backendState = state),
+  wasmBuild: () => wasmBuild,
+  disposeModel: () => {
     try {
-      try {
-        disposeModel(); // frees the bookkeeping; the textures went with the context
-      } catch {
-        camModel = null;
-      }
-      if (gpuKind === 'webgpu') discardWebgpuBackend();
-      else discardWebglBackend();
-      const next = await selectBackend(repeated ? 'wasm' : gpuKind, wasmBuild);
-      const lossNote = gpuKind === 'webgpu' ? (repeated ? 'WebGPU lost its device twice; using WebAssembly.' : 'WebGPU was restarted after a device loss.') : repeated ? 'WebGL lost its context twice; using WebAssembly.' : 'WebGL was restarted after a context loss.';
-      backendState = { ...next, note: [next.note, lossNote].filter(Boolean).join(' ') };
-      stopWatchingContext = watchGpu(onContextLost);
-      syncHelper();
-      recovering = false;
-      post({ type: 'backend', ...backendState });
-      post({
-        type: 'backendRecovered',
-        backend: backendState.backend,
-        message:
-          backendState.backend === gpuKind
-            ? `${what} and has been re-created; the maps were recomputed.`
-            : `${what}; the engine now runs on ${backendState.backend === 'wasm' ? 'WebAssembly' : backendState.backend} and the maps were recomputed.`,
-      });
-      if (loaded) adopt(await build(loaded.src));
-    } catch (e) {
-      recovering = false;
-      post({ type: 'modelError', modelId: loaded?.model.descriptor.id ?? '', message: `${what} and the engine could not restart: ${(e as Error).message}` });
+      disposeModel();
+    } catch {
+      camModel = null; // its textures went with the context
     }
-  });
-}
+  },
+  restartQueue: (task) => restartQueue(task),
+  syncHelper: () => syncHelper(),
+  rebuildModel: async () => {
+    if (loaded) adopt(await build(loaded.src));
+  },
+  modelId: () => loaded?.model.descriptor.id ?? '',
+  post: (message) => scope.postMessage(message),
+});
 
 /** Swaps in a completely built model; the previous one is freed only now, so a failed load loses nothing. */
 function adopt(next: LoadedModel): void {
@@ -232,7 +194,7 @@ async function handle(req: WorkerRequest): Promise<void> {
     return;
   }
   if (COMPUTE_REQUESTS.has(req.type) && isGpuLost()) {
-    onContextLost();
+    gpuRecovery.onLost();
     if (req.type === 'batchEval') post({ type: 'batchError', job: req.job, message: 'The WebGL context was lost before this evaluation started; run it again.' });
     return;
   }
