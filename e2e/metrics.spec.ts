@@ -117,6 +117,15 @@ test('metrics under the Grad-CAM panel: four numbers in range, Y equal to the sh
   await expect(deletion.locator('polyline')).toHaveCount(3, { timeout: 120_000 });
   await expect(page.getByRole('img', { name: /^Insertion curves/ }).locator('polyline')).toHaveCount(3);
   await expect(deletion).toHaveAccessibleName(/Grad-CAM AUC [\d.]+, Score-CAM AUC [\d.]+, Fusion-CAM AUC [\d.]+/);
+  // defect 11: tick labels are drawn smaller than the chart titles; the y axis says what it is in words
+  const sizes = await deletion.evaluate((svg) => {
+    const scale = (svg as SVGSVGElement).getScreenCTM()!.a;
+    const tick = parseFloat(getComputedStyle(svg.querySelector('text.tick')!).fontSize) * scale;
+    const title = parseFloat(getComputedStyle(svg.parentElement!.querySelector('.curve-title')!).fontSize);
+    return { tick, title };
+  });
+  expect(sizes.tick, JSON.stringify(sizes)).toBeLessThan(sizes.title);
+  await expect(deletion.locator('text.axis-label')).toHaveText(['pixels removed', 'class probability']);
   // the chart's Grad-CAM AUC is the panel's
   expect(Number((await deletion.getAttribute('aria-label'))!.match(/Grad-CAM AUC ([\d.]+)/)![1])).toBeCloseTo(del, 3);
   for (const p of ['Score-CAM', 'Fusion-CAM']) await expect(metric(page, p, 'insertionAuc')).toBeVisible();
@@ -138,10 +147,20 @@ test('batch evaluation over three images with Grad-CAM fills the summary and dow
   await batch.getByLabel('Evaluation images').setInputFiles(names.map((n) => path.join(dir, n)));
   for (const m of ['Score-CAM', 'Fusion-CAM']) await batch.getByRole('checkbox', { name: m, exact: true }).uncheck();
   await expect(batch.getByRole('checkbox', { name: 'Grad-CAM', exact: true })).toBeChecked();
+  const gradBox = async () => (await batch.getByRole('checkbox', { name: 'Grad-CAM', exact: true }).boundingBox())!;
+  const before = await gradBox();
   await batch.getByRole('button', { name: 'Run evaluation' }).click();
+  // defect 11: the method checkboxes stay where they were when the run starts (Cancel appears)
+  await expect(batch.getByRole('progressbar', { name: 'Evaluation progress' })).toBeVisible();
+  const during = await gradBox();
+  expect([during.x, during.y]).toEqual([before.x, before.y]);
   await expect(batch.getByRole('status')).toHaveText(/Done: 3 images × 1 method/, { timeout: 180_000 });
   const row = batch.getByRole('table', { name: 'Evaluation summary' }).getByRole('row');
   await expect(row).toHaveCount(2);
+  // defect 11: the Model header sits over its column (both left-aligned, same left edge)
+  const [modelHead, modelCell] = await Promise.all([row.nth(0).locator('th').nth(1), row.nth(1).locator('td').first()].map(async (l) => ({ x: (await l.boundingBox())!.x, align: await l.evaluate((e) => getComputedStyle(e).textAlign) })));
+  expect(modelHead).toEqual(modelCell);
+  expect(modelHead.align).toBe('left');
   const cells = await row.nth(1).locator('th, td').allInnerTexts();
   expect(cells.slice(0, 3)).toEqual(['Grad-CAM', 'mobilenet_v1_0.25_224', '3']);
   const [dl] = await Promise.all([page.waitForEvent('download'), batch.getByRole('link', { name: 'Download CSV' }).click()]);

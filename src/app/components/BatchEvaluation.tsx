@@ -49,11 +49,10 @@ export function BatchEvaluation() {
           <button type="button" disabled={!modelReady || running || files.length === 0 || methods.length === 0} onClick={() => startBatch(files, methods)}>
             Run evaluation
           </button>
-          {running && (
-            <button type="button" className="danger" onClick={cancelBatch}>
-              Cancel evaluation
-            </button>
-          )}
+          {/* always laid out, shown only while running: the method checkboxes do not move when a run starts */}
+          <button type="button" className="danger" onClick={cancelBatch} disabled={!running} style={{ visibility: running ? 'visible' : 'hidden' }}>
+            Cancel evaluation
+          </button>
         </div>
       </div>
       {running && (
