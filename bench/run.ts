@@ -433,6 +433,9 @@ async function main(): Promise<void> {
   if (only === 'ui' && previous?.engine.length) Object.assign(report, { engine: previous.engine, engineDate: previous.engineDate ?? previous.date });
   if (only === 'engine' && previous?.ui?.length) Object.assign(report, { ui: previous.ui, uiDate: previous.uiDate ?? previous.date });
   if (only === 'live' && previous) Object.assign(report, { engine: previous.engine, ui: previous.ui ?? [], engineDate: previous.engineDate ?? previous.date, uiDate: previous.uiDate ?? previous.date });
+  // the live part launches its own browser: keep the version the other parts recorded
+  const prevBrowser = (previous as { browser?: string } | null)?.browser;
+  if (!version && prevBrowser) report.browser = prevBrowser;
   const prevLive = (previous as { live?: LiveRow[] } | null)?.live;
   if (only !== 'all' && only !== 'live' && prevLive?.length) Object.assign(report, { live: prevLive });
   fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(report, null, 2) + '\n');
