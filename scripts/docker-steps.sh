@@ -51,9 +51,11 @@ entry --help | grep -q '^fusion-cam'
 step "entrypoint evaluate (two shards of two images, Grad-CAM) and merge"
 mkdir -p "$WORK/data/images"
 cp "$SHARED/images/photos/dog.jpg" "$SHARED/images/photos/kite.jpg" "$WORK/data/images/"
+# the model comes from the volume too, as in a pod (uid 1000 may not be able to read $SHARED's parents)
+cp -r "$SHARED/models/mobilenet_v1_0.25_224" "$WORK/data/model"
 chmod -R a+rwX "$WORK/data"
 for k in 1 2; do
-  entry evaluate --model "$SHARED/models/mobilenet_v1_0.25_224" --images images --methods gradcam --workers 1 --step 4096 \
+  entry evaluate --model model --images images --methods gradcam --workers 1 --step 4096 \
     --shard "$k/2" --out "results/part-$k-of-2.csv" >/dev/null 2>"$WORK/evaluate-$k.err" || { cat "$WORK/evaluate-$k.err" >&2; exit 1; }
 done
 entry merge results/part-1-of-2.csv results/part-2-of-2.csv --out results/results.csv
