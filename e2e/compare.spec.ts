@@ -1,5 +1,5 @@
 /**
- * Compare: pin an explanation, change the layer and the class, see both columns with the same
+ * Compare: pin an explanation, change the layer, the class, the variant and the model, see both columns with the same
  * three methods, the shared scale and the difference map (ranges checked against the maps
  * themselves), the pin in the URL (recomputed after a reload) and in the export sidecar.
  */
@@ -109,5 +109,39 @@ test('pin, change layer and class: side by side, shared scale, difference, URL a
     expect(d, `recomputed pinned ${key}`).toBeLessThan(1e-4);
   }
   await expect(page.getByRole('figure', { name: /^Current: / }).locator('figcaption')).toHaveText(/ · conv_pw_11_relu · /, { timeout: 120_000 });
+  console.assertClean();
+});
+
+test('pin, then change the variant and the model: the columns say which is which, the pinned maps stay', async ({ page }) => {
+  test.setTimeout(300_000);
+  const console = watchConsole(page);
+  await openApp(page);
+  await dropFile(page, photo('kite.jpg'));
+  await waitForFusion(page);
+  await page.getByRole('button', { name: 'Pin', exact: true }).click();
+  const pinnedCol = page.getByRole('figure', { name: /^Pinned: / });
+  await expect(pinnedCol.locator('figcaption')).toHaveText(/^Pinned: MobileNet v1 0\.25 .* · reference$/);
+  const pinned = (await compareMaps(page, 'pinned'))!;
+  const currentCol = page.getByRole('figure', { name: /^Current: / });
+
+  // the method variant: Fusion-CAM of the xplain code beside the reference one
+  await page.getByLabel('Variant').selectOption('xplain');
+  await expect(currentCol.locator('figcaption')).toHaveText(/^Current: MobileNet v1 0\.25 .* · xplain$/, { timeout: 120_000 });
+  await expect(currentCol.getByRole('img', { name: 'Current Fusion-CAM map' })).toBeVisible({ timeout: 120_000 });
+  await expect.poll(async () => (await compareMaps(page, 'current'))?.spec.variant, { timeout: 120_000 }).toBe('xplain');
+
+  // another model: MobileNet 0.75 beside the pinned 0.25, same photo, same three methods
+  await page.getByLabel('Model', { exact: true }).selectOption('mobilenet_v1_0.75_224');
+  await expect(currentCol.locator('figcaption')).toHaveText(/^Current: MobileNet v1 0\.75 /, { timeout: 180_000 });
+  for (const m of ['Grad-CAM', 'Score-CAM', 'Fusion-CAM']) await expect(currentCol.getByRole('img', { name: `Current ${m} map` })).toBeVisible({ timeout: 180_000 });
+  await expect(pinnedCol.locator('figcaption')).toHaveText(/^Pinned: MobileNet v1 0\.25 .* · reference$/);
+  expect((await compareMaps(page, 'pinned'))!.maps.fusion).toEqual(pinned.maps.fusion);
+  await expect.poll(async () => (await compareMaps(page, 'current'))?.spec.modelId, { timeout: 180_000 }).toBe('mobilenet_v1_0.75_224');
+  // the two models see the kite differently
+  const cur = (await compareMaps(page, 'current'))!;
+  expect(cur.maps.fusion.length).toBe(pinned.maps.fusion.length);
+  let d = 0;
+  cur.maps.fusion.forEach((v, i) => (d = Math.max(d, Math.abs(v - pinned.maps.fusion[i]))));
+  expect(d).toBeGreaterThan(0.05);
   console.assertClean();
 });

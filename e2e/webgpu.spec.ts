@@ -120,6 +120,10 @@ for (const variant of ['reference', 'xplain'] as const) {
 // loss; the engine recovers (alert "re-created"), but the photo chosen during that recovery is
 // never explained, so the first explain() times out. The forced-loss path itself was seen working
 // in an earlier run (alert texts, WebGPU re-created, fallback to wasm after the second loss).
+// Re-run 2026-12-04 on a quiet machine (adapters now held): the device was again lost before any
+// forced loss, this time with reason 'destroyed', and re-creating WebGPU found no adapter; the
+// app said so and fell back to wasm ("…the engine now runs on WebAssembly and the maps were
+// recomputed"), which is the intended end state, but not the path this test means to walk.
 test.fixme('a lost WebGPU device is said and WebGPU re-created; a second loss falls back to wasm; the maps come back the same', async ({ page }, testInfo) => {
   test.setTimeout(300_000);
   await openOn(page, 'webgpu');
