@@ -39,7 +39,7 @@ test('file input: predictions, then three different, non-blank heatmaps', async 
   await expect(page.getByRole('img', { name: 'Grad-CAM heatmap for malamute', exact: true })).toBeVisible();
   await waitForFusion(page);
   // a second engine worker scored part of the channels (tfjs wasm runs one thread per two cores)
-  await expect(figure(page, 'Score-CAM')).toContainText(/\d+ masked passes \(\d+ on a second worker\) · /);
+  await expect(figure(page, 'Score-CAM')).toContainText(/\d+\.\d s · \d+ masked passes \(\d+ on a second worker\)/);
   await expect(page.getByRole('img', { name: 'Fusion-CAM heatmap for malamute', exact: true })).toBeVisible();
   const px = await Promise.all(PANELS.map((p) => canvasPixels(page, p)));
   for (const p of px) expect(pixelSpread(p)).toBeGreaterThan(10);

@@ -267,7 +267,8 @@ export function Panels() {
         ...base,
         state: flat ? 'flat' : 'done',
         overlay: flat ? <p className="panel-msg warn-msg">{title} is flat at this layer: no region, shown alone, raised the class score, so the map is constant. Fusion-CAM then follows {gTitle}.</p> : undefined,
-        foot: region?.status === 'done' ? `${region.total} masked passes${region.helperPasses ? ` (${region.helperPasses} on a second worker)` : ''} · ${((region.ms ?? 0) / 1000).toFixed(1)} s` : '',
+        // the time first: a narrow panel cuts the end of the line (the whole line is its tooltip)
+        foot: region?.status === 'done' ? `${((region.ms ?? 0) / 1000).toFixed(1)} s · ${region.total} masked passes${region.helperPasses ? ` (${region.helperPasses} on a second worker)` : ''}` : '',
       };
     }
     // Fusion-CAM
@@ -317,7 +318,7 @@ export function Panels() {
               <p className="map-blurb">{MAP_BLURBS[v.id as 'gradient']}</p>
               <MapCanvas title={v.title} label={`${v.title} heatmap${className ? ` for ${className}` : ''}`} map={v.state === 'waiting' ? null : v.map} range={range} dim={v.dim} overlay={v.overlay} badge={v.badge} />
               <div className="panel-foot">
-                <span className="small muted panel-status" data-testid={`status-${v.id}`}>
+                <span className="small muted panel-status" data-testid={`status-${v.id}`} title={v.foot || undefined}>
                   {probe && value !== null ? (
                     <span className="probe-value">
                       here: <strong>{value.toFixed(2)}</strong>
