@@ -3,7 +3,7 @@
  * odd but valid images work; maps that carry no evidence say why and never draw NaN.
  */
 import { test, expect, type Page } from '@playwright/test';
-import { canvasPixels, chooseFile, dropFile, expectBetas, figure, forwardPasses, heatmap, meanAbsDiff, openApp, photo, pixelSpread, snap, waitForFusion, watchConsole } from './helpers';
+import { canvasPixels, chooseFile, downloads, dropFile, expectBetas, figure, forwardPasses, heatmap, meanAbsDiff, openApp, photo, pixelSpread, pngSize, snap, waitForFusion, watchConsole } from './helpers';
 import { HOSTILE_SVG, cmykJpeg, corrupted, png16, pngImage, truncated } from './badImages';
 import fs from 'node:fs';
 
@@ -94,8 +94,8 @@ test('odd but valid images work: 1×1, CMYK JPEG, 16-bit PNG', async ({ page }) 
   consoleWatch.assertClean();
 });
 
-test('a 12000×9000 photo is shrunk for the model, not refused, and the tab survives', async ({ page }) => {
-  test.setTimeout(150_000);
+test('a 12000×9000 photo is shrunk for the model, not refused, exports at a size it says, and the tab survives', async ({ page }) => {
+  test.setTimeout(240_000);
   const consoleWatch = watchConsole(page);
   await openApp(page);
   // made in the page (the browser's encoder is fast) and dropped as a desktop file would be
@@ -121,6 +121,14 @@ test('a 12000×9000 photo is shrunk for the model, not refused, and the tab surv
   await expect(figure(page, 'Grad-CAM').getByText(/· class \d+/)).toBeVisible();
   const size = await figure(page, 'Input').getByRole('img').evaluate((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]);
   expect(Math.max(...size)).toBeLessThanOrEqual(1024);
+  // issue 14, defect 1: an export scaled down for the canvas limit says its real size, and the file has it
+  const [file] = await downloads(page, 1, () => figure(page, 'Grad-CAM').getByRole('button', { name: 'Export PNG' }).click());
+  const notice = page.getByRole('status').filter({ hasText: /Grad-CAM exported at \d+×\d+: the photo \(12000×9000\) is larger than a browser canvas allows, so it was scaled down\./ });
+  await expect(notice).toBeVisible({ timeout: 60_000 });
+  const [, w, h] = /exported at (\d+)×(\d+)/.exec((await notice.textContent())!)!.map(Number);
+  expect(pngSize(file.body)).toEqual({ width: w, height: h });
+  expect(w * h).toBeLessThan(12000 * 9000);
+  expect(Math.abs(w / h - 12000 / 9000)).toBeLessThan(0.01);
   // the page is still alive and responsive
   expect(await page.evaluate(() => 1 + 1)).toBe(2);
   consoleWatch.assertClean();
