@@ -188,7 +188,7 @@ export function LayerPicker() {
             ) : null}
           </p>
           <div
-            className="layer-list"
+            className={photo ? 'layer-list' : 'layer-list no-photo'}
             role="radiogroup"
             aria-labelledby={headingId}
             aria-describedby={`${headingId}-keys`}
