@@ -10,8 +10,8 @@ import type { ExplainableModel } from '../engine/model/explainable';
 import type { FetchProgress } from '../engine/model/fetchModel';
 import { ExplanationSession } from '../engine/session';
 import { toModelInput, type RgbImage } from '../engine/image';
-import { isWebglContextLost, loseWebglContext, selectBackend, type BackendState, type WasmBuild } from './backend';
-import { destroyWebgpuDevice, isWebgpuDeviceLost } from '../engine/webgpuBackend';
+import { loseWebglContext, selectBackend, type BackendState, type WasmBuild } from './backend';
+import { destroyWebgpuDevice } from '../engine/webgpuBackend';
 import { GpuRecovery } from './gpuRecovery';
 import { build, choosePreprocessing, detailsOf, infoOf, loadModelFromFiles, loadModelFromUrl, loadRegistryModel, type LoadedModel } from './modelManager';
 import { startLayerThumbnails, type ThumbContext } from './layerThumbJob';
@@ -23,9 +23,6 @@ import { TaskQueue, type Task } from './taskQueue';
 import { ThetaAheadScheduler } from './thetaAhead';
 import { mapFamily, regionKey, runMap, type MapJobHost } from './mapJobs';
 import { runLiveFrame } from './liveJob';
-
-/** The GPU backend in use lost its context (WebGL) or device (WebGPU): its tensors are gone. */
-const isGpuLost = () => isWebglContextLost() || isWebgpuDeviceLost();
 
 interface WorkerScope {
   postMessage(message: WorkerReply, transfer?: Transferable[]): void;
@@ -126,7 +123,7 @@ const gpuRecovery = new GpuRecovery({
     try {
       disposeModel();
     } catch {
-      camModel = null; // its textures went with the context
+      camModel = null; // disposing on a lost context may throw; its textures went with the context
     }
   },
   restartQueue: (task) => restartQueue(task),
@@ -193,7 +190,7 @@ async function handle(req: WorkerRequest): Promise<void> {
     if (!destroyWebgpuDevice()) post({ type: 'error', request: req.type, message: 'The engine is not running on WebGPU, so there is no GPU device to lose.' });
     return;
   }
-  if (COMPUTE_REQUESTS.has(req.type) && isGpuLost()) {
+  if (COMPUTE_REQUESTS.has(req.type) && gpuRecovery.lost) {
     gpuRecovery.onLost();
     if (req.type === 'batchEval') post({ type: 'batchError', job: req.job, message: 'The WebGL context was lost before this evaluation started; run it again.' });
     return;

@@ -18,9 +18,9 @@ export interface GpuRecoveryHost {
   backendState(): BackendState | null;
   setBackendState(state: BackendState): void;
   wasmBuild(): WasmBuild;
-  /** Frees the model and session bookkeeping (their GPU memory went with the context). */
+  /** Frees the model and session bookkeeping (their GPU memory went with the context); never throws. */
   disposeModel(): void;
-  /** Runs `task` first, dropping everything queued (it was waiting on the lost backend). */
+  /** Abandons the running task (it may wait forever on the lost backend) and runs `task` before the queued ones. */
   restartQueue(task: () => Promise<void>): void;
   /** The helper engine follows the backend (see engineWorker.ts's syncHelper). */
   syncHelper(): void;
@@ -38,9 +38,14 @@ export class GpuRecovery {
 
   constructor(private readonly host: GpuRecoveryHost) {}
 
+  /** The GPU backend in use lost its context (WebGL) or device (WebGPU): its tensors are gone. */
+  get lost(): boolean {
+    return isWebglContextLost() || isWebgpuDeviceLost();
+  }
+
   /** True while a lost backend is being replaced, or when the one in use is lost now. */
   get lostOrRecovering(): boolean {
-    return this.recovering || isWebglContextLost() || isWebgpuDeviceLost();
+    return this.recovering || this.lost;
   }
 
   /** Starts watching the backend now in use (call after every backend change). */
@@ -70,11 +75,7 @@ export class GpuRecovery {
     host.post({ type: 'backendLost', message: `${what}; ${repeated ? 'it was lost twice in a row, so the engine switches to WebAssembly' : `restarting ${label}`} and recomputing the maps…` });
     host.restartQueue(async () => {
       try {
-        try {
-          host.disposeModel();
-        } catch {
-          // disposing on a lost context may throw; the memory is gone either way
-        }
+        host.disposeModel();
         if (gpuKind === 'webgpu') discardWebgpuBackend();
         else discardWebglBackend();
         const next = await selectBackend(repeated ? 'wasm' : gpuKind, host.wasmBuild());
