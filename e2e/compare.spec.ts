@@ -27,19 +27,30 @@ function minMax(a: number[]): [number, number] {
   return [lo, hi];
 }
 
+function maxAbsDiff(a: number[], b: number[]): number {
+  let d = 0;
+  a.forEach((v, i) => (d = Math.max(d, Math.abs(v - b[i]))));
+  return d;
+}
+
+/** Opens the app, explains `file` and pins it: the pinned column, its maps, and the current column. */
+async function explainAndPin(page: Page, file: string) {
+  await openApp(page);
+  await dropFile(page, photo(file));
+  await waitForFusion(page);
+  await page.getByRole('button', { name: 'Pin', exact: true }).click();
+  const pinnedCol = page.getByRole('figure', { name: /^Pinned: / });
+  await expect(pinnedCol).toBeVisible();
+  return { pinnedCol, pinned: (await compareMaps(page, 'pinned'))!, currentCol: page.getByRole('figure', { name: /^Current: / }) };
+}
+
 /** Parses "−0.412" / "+0.537" / "0" as the panel writes them. */
 const num = (s: string) => Number(s.replace('−', '-').replace('+', ''));
 
 test('pin, change layer and class: side by side, shared scale, difference, URL and sidecar', async ({ page }) => {
   test.setTimeout(400_000);
   const console = watchConsole(page);
-  await openApp(page);
-  await dropFile(page, photo('dog.jpg'));
-  await waitForFusion(page);
-  await page.getByRole('button', { name: 'Pin', exact: true }).click();
-  const pinnedCol = page.getByRole('figure', { name: /^Pinned: / });
-  await expect(pinnedCol).toBeVisible();
-  const pinned = (await compareMaps(page, 'pinned'))!;
+  const { pinnedCol, pinned, currentCol } = await explainAndPin(page, 'dog.jpg');
   const layer0 = pinned.spec.layer as string;
   expect(layer0).toMatch(/^conv_pw_\d+_relu$/);
   await expect(pinnedCol.locator('figcaption')).toHaveText(new RegExp(`^Pinned: MobileNet.* · ${layer0} · .+ \\(class \\d+\\) · reference$`));
@@ -49,7 +60,6 @@ test('pin, change layer and class: side by side, shared scale, difference, URL a
   // another layer: the current column follows, the pinned one stays
   // the radio sits under its thumbnail (the label takes the click): dispatched, as a click on the label would
   await page.getByRole('radiogroup', { name: 'Layer' }).getByRole('radio', { name: /^conv_pw_11_relu,/ }).dispatchEvent('click');
-  const currentCol = page.getByRole('figure', { name: /^Current: / });
   await expect(currentCol.locator('figcaption')).toHaveText(/ · conv_pw_11_relu · .+ · reference$/, { timeout: 120_000 });
   for (const m of ['Grad-CAM', 'Score-CAM', 'Fusion-CAM']) await expect(currentCol.getByRole('img', { name: `Current ${m} map` })).toBeVisible({ timeout: 120_000 });
   expect((await compareMaps(page, 'pinned'))!.maps.fusion).toEqual(pinned.maps.fusion);
@@ -103,11 +113,7 @@ test('pin, change layer and class: side by side, shared scale, difference, URL a
   await expect(page.getByRole('figure', { name: /^Pinned: / })).toBeVisible({ timeout: 240_000 });
   const again = (await compareMaps(page, 'pinned'))!;
   expect(again.spec).toEqual(pinned.spec);
-  for (const key of ['gradient', 'region', 'fusion'] as const) {
-    let d = 0;
-    again.maps[key].forEach((v, i) => (d = Math.max(d, Math.abs(v - pinned.maps[key][i]))));
-    expect(d, `recomputed pinned ${key}`).toBeLessThan(1e-4);
-  }
+  for (const key of ['gradient', 'region', 'fusion'] as const) expect(maxAbsDiff(again.maps[key], pinned.maps[key]), `recomputed pinned ${key}`).toBeLessThan(1e-4);
   await expect(page.getByRole('figure', { name: /^Current: / }).locator('figcaption')).toHaveText(/ · conv_pw_11_relu · /, { timeout: 120_000 });
   console.assertClean();
 });
@@ -115,14 +121,8 @@ test('pin, change layer and class: side by side, shared scale, difference, URL a
 test('pin, then change the variant and the model: the columns say which is which, the pinned maps stay', async ({ page }) => {
   test.setTimeout(300_000);
   const console = watchConsole(page);
-  await openApp(page);
-  await dropFile(page, photo('kite.jpg'));
-  await waitForFusion(page);
-  await page.getByRole('button', { name: 'Pin', exact: true }).click();
-  const pinnedCol = page.getByRole('figure', { name: /^Pinned: / });
+  const { pinnedCol, pinned, currentCol } = await explainAndPin(page, 'kite.jpg');
   await expect(pinnedCol.locator('figcaption')).toHaveText(/^Pinned: MobileNet v1 0\.25 .* · reference$/);
-  const pinned = (await compareMaps(page, 'pinned'))!;
-  const currentCol = page.getByRole('figure', { name: /^Current: / });
 
   // the method variant: Fusion-CAM of the xplain code beside the reference one
   await page.getByLabel('Variant').selectOption('xplain');
@@ -140,8 +140,6 @@ test('pin, then change the variant and the model: the columns say which is which
   // the two models see the kite differently
   const cur = (await compareMaps(page, 'current'))!;
   expect(cur.maps.fusion.length).toBe(pinned.maps.fusion.length);
-  let d = 0;
-  cur.maps.fusion.forEach((v, i) => (d = Math.max(d, Math.abs(v - pinned.maps.fusion[i]))));
-  expect(d).toBeGreaterThan(0.05);
+  expect(maxAbsDiff(cur.maps.fusion, pinned.maps.fusion)).toBeGreaterThan(0.05);
   console.assertClean();
 });
