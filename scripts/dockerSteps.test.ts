@@ -5,7 +5,7 @@
  * as uid 1000 when the tests run as root. ≈ 30 s on the 2-core development machine.
  */
 import { describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { runProcess } from '../src/test-utils/runProcess';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,11 +17,8 @@ describe('Dockerfile steps outside Docker', () => {
   it('production install, then the entrypoint answers --help and evaluates and merges two shards', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'fusion-cam-image-'));
     try {
-      const r = await new Promise<{ code: number; out: string }>((resolve) => {
-        execFile(path.join(ROOT, 'scripts/docker-steps.sh'), [dir], { timeout: 170_000, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
-          resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: stdout + stderr });
-        });
-      });
+      const run = await runProcess(path.join(ROOT, 'scripts/docker-steps.sh'), [dir], { timeout: 170_000 });
+      const r = { code: run.code, out: run.stdout + run.stderr };
       expect(r.code, r.out).toBe(0);
       expect(r.out).toMatch(/image steps OK \(2 rows merged\)/);
       // what the image holds: the CLI and its runtime dependencies, no dev tools, no tests' outputs

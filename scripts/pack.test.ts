@@ -5,7 +5,7 @@
  * examples/node-explain.mjs and the `fusion-cam` bin run from that project. ≈ 25 s.
  */
 import { describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { runCli, runProcess } from '../src/test-utils/runProcess';
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -15,12 +15,9 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED = process.env.FUSION_CAM_SHARED ?? path.resolve(ROOT, '../shared');
 
-function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; out: string; stdout: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { cwd, timeout: 150_000, maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: stdout + stderr, stdout });
-    });
-  });
+async function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; out: string; stdout: string }> {
+  const r = await runProcess(cmd, args, { cwd, timeout: 150_000 });
+  return { code: r.code, out: r.stdout + r.stderr, stdout: r.stdout };
 }
 
 interface LockEntry {
@@ -125,8 +122,8 @@ describe('npm pack, installed into an empty project', () => {
       const help = await run(path.join(dir, 'node_modules/.bin/fusion-cam'), ['--help'], dir);
       expect(help.code, help.out).toBe(0);
       expect(help.out).toMatch(/^fusion-cam/);
-      const cli = await run('node', [path.join(ROOT, 'bin/fusion-cam.js'), 'explain', '--model', model, '--image', image, '--methods', 'fusioncam', '--out', path.join(dir, 'cli')], ROOT);
-      expect(cli.code, cli.out).toBe(0);
+      const cli = await runCli(['explain', '--model', model, '--image', image, '--methods', 'fusioncam', '--out', path.join(dir, 'cli')], { timeout: 150_000 });
+      expect(cli.code, cli.stderr).toBe(0);
       const [mine, theirs] = await Promise.all([fs.readFile(path.join(dir, 'fusion.f32')), fs.readFile(path.join(dir, 'cli/dog.fusioncam.f32'))]);
       expect(mine.length).toBe(224 * 224 * 4);
       expect(mine.equals(theirs)).toBe(true);

@@ -4,7 +4,7 @@
  * images (1×1, 16-bit PNG, CMYK JPEG) work. Broken models are copies in a temp folder.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { runCli, type ProcessRun } from '../test-utils/runProcess';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,20 +19,8 @@ const PHOTO = path.join(SHARED, 'images', 'photos', 'dog.jpg');
 let tmp = '';
 const t = (name: string) => path.join(tmp, name);
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(ROOT, 'bin/fusion-cam.js'), ...args], { cwd: ROOT, timeout: 90_000, env: { ...process.env, FUSION_CAM_DEBUG: '' } }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+type Run = ProcessRun;
+const cli = (args: string[]): Promise<Run> => runCli(args, { timeout: 90_000 });
 
 const explain = (...args: string[]) => cli(['explain', '--methods', 'gradcam', '--out', t('out'), ...args]);
 

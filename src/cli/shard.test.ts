@@ -4,7 +4,7 @@
  * same order, timing columns aside — and refuse parts that do not belong together.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { runCli, type ProcessRun } from '../test-utils/runProcess';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,18 +40,8 @@ describe('--shard K/N', () => {
   });
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(ROOT, 'bin/fusion-cam.js'), ...args], { cwd: ROOT, timeout: 110_000, env: { ...process.env, FUSION_CAM_DEBUG: '' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+type Run = ProcessRun;
+const cli = (args: string[]): Promise<Run> => runCli(args, { timeout: 110_000 });
 
 // two cheap gradient methods (so the order of methods within an image is checked too), 5 images, 3 parts
 const COMMON = ['evaluate', '--model', MODEL, '--images', IMAGES, '--methods', 'gradcam,layercam', '--limit', '5', '--seed', '3', '--workers', '1', '--step', '2048'];

@@ -6,7 +6,7 @@
  * Model: mobilenet_v1_0.25_224 from ../shared (FUSION_CAM_SHARED overrides ../shared).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { runCli } from '../test-utils/runProcess';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -168,11 +168,7 @@ describe('fusion-cam explain --workers', () => {
     // two images: the second one's Score-CAM starts after the worker has surely loaded the model
     const out = path.join(tmp, 'two');
     const t0 = performance.now();
-    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [path.join(ROOT, 'bin/fusion-cam.js'), 'explain', '--model', MODEL, '--image', path.join(PHOTOS, 'kite.jpg'), '--image', path.join(PHOTOS, 'dog.jpg'), '--methods', 'scorecam', '--workers', '2', '--out', out], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) =>
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
-      );
-    });
+    const r = await runCli(['explain', '--model', MODEL, '--image', path.join(PHOTOS, 'kite.jpg'), '--image', path.join(PHOTOS, 'dog.jpg'), '--methods', 'scorecam', '--workers', '2', '--out', out], { timeout: 60_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^dog: .*scorecam \d+\.\d\d s \(\d+ on a second worker\)/m);
