@@ -109,7 +109,7 @@ test('θ re-runs two forward passes and changes only Fusion-CAM; τ, opacity, co
   await expect(figure(page, 'Fusion-CAM').getByText('θ 61')).toBeVisible();
   // the URL mirrors the settings and a reload restores them
   await expect.poll(() => new URL(page.url()).searchParams.get('theta')).toBe('61');
-  expect(new URL(page.url()).searchParams.get('colormap')).toBe('viridis');
+  await expect.poll(() => new URL(page.url()).searchParams.get('colormap')).toBe('viridis');
   await page.reload({ waitUntil: 'commit' });
   // θ and τ sit in the Fusion-CAM figure, which exists once there is a photo
   await expect(page.getByText('Model ready')).toBeVisible({ timeout: 60_000 });

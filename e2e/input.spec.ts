@@ -134,14 +134,14 @@ test('intermediate maps in the pipeline picture, variant switch, backend switch'
   // (Score-CAM re-runs; on 0.25 with two workers it may be over before a progress bar could be seen)
   await waitForFusion(page);
   await expect.poll(async () => meanAbsDiff(fusionRef, await canvasPixels(page, 'Fusion-CAM'))).toBeGreaterThan(0.2);
-  expect(new URL(page.url()).searchParams.get('variant')).toBe('xplain');
+  await expect.poll(() => new URL(page.url()).searchParams.get('variant')).toBe('xplain');
 
   await page.getByLabel('Backend').selectOption('webgl');
   await expect(page.getByTestId('backend-in-use')).toHaveText(/webgl/, { timeout: 60_000 });
   await expect(page.getByRole('list', { name: 'Top-5 predictions' }).getByRole('button')).toHaveCount(5, { timeout: 60_000 });
   await expect(figure(page, 'Grad-CAM').getByText(/· class 249/)).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId('results-title')).toHaveText(/^Explaining malamute /);
-  expect(new URL(page.url()).searchParams.get('backend')).toBe('webgl');
+  await expect.poll(() => new URL(page.url()).searchParams.get('backend')).toBe('webgl');
   consoleWatch.assertClean();
 });
 

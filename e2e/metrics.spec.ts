@@ -26,8 +26,9 @@ test('switching the region method to Group-CAM recaptions its panel and changes 
   await expect(figure(page, 'LayerCAM')).toBeVisible();
   await expect(figure(page, 'Grad-CAM')).toHaveCount(0);
   await waitForFusion(page, 180_000);
-  expect(page.url()).toContain('region=groupcam');
-  expect(page.url()).toContain('gradient=layercam');
+  // the URL follows the settings 150 ms after the last change (engineClient.ts), maybe after the maps
+  await expect.poll(() => page.url()).toContain('region=groupcam');
+  await expect.poll(() => page.url()).toContain('gradient=layercam');
   await snap(page, testInfo, 'layercam + group-cam');
   consoleWatch.assertClean();
 });
@@ -45,11 +46,11 @@ test('the gradient picker offers the registry\'s new methods: EigenCAM and HiRes
   await waitForFusion(page, 180_000);
   const eigenPixels = await canvasPixels(page, 'EigenCAM');
   expect(meanAbsDiff(gradCamPixels, eigenPixels)).toBeGreaterThan(0.5);
-  expect(page.url()).toContain('gradient=eigencam');
+  await expect.poll(() => page.url()).toContain('gradient=eigencam');
   await page.getByLabel('Gradient method').selectOption('hirescam');
   await expect(figure(page, 'HiResCAM')).toBeVisible();
   await waitForFusion(page, 180_000);
-  expect(page.url()).toContain('gradient=hirescam');
+  await expect.poll(() => page.url()).toContain('gradient=hirescam');
   await snap(page, testInfo, 'hirescam');
   consoleWatch.assertClean();
 });

@@ -180,7 +180,7 @@ test.describe('1440×900', () => {
     await note.getByRole('button', { name: 'Use WebAssembly' }).click();
     await expect(page.getByTestId('backend-in-use')).toHaveText(/^running on wasm/, { timeout: 60_000 });
     await expect(note).toHaveCount(0);
-    expect(new URL(page.url()).searchParams.get('backend')).toBe('wasm');
+    await expect.poll(() => new URL(page.url()).searchParams.get('backend')).toBe('wasm');
   });
 
   test('defect 7: ArrowDown in the layer picker moves the choice without recomputing until Enter', async ({ page }) => {
